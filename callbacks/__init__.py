@@ -1,0 +1,1 @@
+"""Lightning callbacks: matched budgets, probes, checkpointing, attribution."""

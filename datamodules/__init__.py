@@ -1,0 +1,1 @@
+"""LightningDataModules that turn text, audio, frames and captioned items into byte windows."""

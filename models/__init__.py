@@ -1,0 +1,1 @@
+"""The decoder body (plain nn.Module) and the LightningModule that wraps door + body."""

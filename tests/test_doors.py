@@ -1,0 +1,215 @@
+import hashlib
+import subprocess
+import sys
+
+import pytest
+import torch
+from hsl_embedding import ablation
+
+from holozero.doors import DOORS
+from holozero.features import FEAT_DIM, GROUPS, hsl_features, value_table
+from holozero.specials import NUM_IDS
+
+EXPECTED = {
+    "zero",
+    "hsl_proj",
+    "byte_embed",
+    "raw_bits",
+    "onehot",
+    "random",
+    "permuted",
+    "learned_value",
+    "binary_codes",
+    "binary_codes_affine",
+    "zero_groups",
+    "zero_no_dxor",
+    "zero_no_d2xor",
+    "zero_no_boundary",
+    "zero_no_fourier",
+    "zero_no_phase",
+    "zero_value_only",
+    "zero_context_only",
+}
+FIXED_ZERO_PARAM = [
+    "zero",
+    "raw_bits",
+    "onehot",
+    "random",
+    "permuted",
+    "binary_codes",
+    "binary_codes_affine",
+    "zero_no_dxor",
+    "zero_no_d2xor",
+    "zero_no_boundary",
+    "zero_no_fourier",
+    "zero_no_phase",
+    "zero_value_only",
+    "zero_context_only",
+    "zero_groups",
+]
+
+
+def make(name, K=4, dim=512, **kw):
+    return DOORS[name](K=1 if name == "onehot" else K, dim=dim, **kw)
+
+
+def test_registry_has_every_arm():
+    assert set(DOORS) == EXPECTED
+    for name, cls in DOORS.items():
+        assert cls.name == name
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_shapes_of_both_paths(name, gen):
+    door = make(name)
+    ids = torch.randint(0, 256, (3, 23), generator=gen)
+    K = door.K
+    assert door(ids).shape == (3, -(-23 // K), 512)
+    assert door.stream(ids).shape == (3, 23, 512)
+    slots, stream = door.split_window(ids, 13)
+    assert slots.shape == (3, -(-13 // K), 512) and stream.shape == (3, 10, 512)
+    assert door(ids[:, :0]).shape == (3, 0, 512)
+
+
+@pytest.mark.parametrize("name", FIXED_ZERO_PARAM)
+def test_fixed_doors_have_no_trainable_parameters(name):
+    door = make(name)
+    assert door.learned_parameters == 0
+    assert sum(p.numel() for p in door.parameters() if p.requires_grad) == 0
+    assert door.state_dict() == {} or all(not v.requires_grad for v in door.state_dict().values())
+
+
+def test_learned_parameter_counts():
+    assert make("learned_value", K=8).learned_parameters == 4608
+    dim, K = 512, 8
+    assert make("hsl_proj", K=K).learned_parameters == K * FEAT_DIM * dim + dim + FEAT_DIM * dim + dim
+    assert make("byte_embed", K=K).learned_parameters == NUM_IDS * dim + K * dim
+
+
+@pytest.mark.parametrize("K", [1, 4, 8, 18])
+def test_zero_door_is_features_then_zeros(K, gen):
+    door = make("zero", K=K)
+    ids = torch.randint(0, 256, (2, 5 * K), generator=gen)
+    slots = door(ids)
+    assert torch.equal(slots[..., : K * FEAT_DIM], hsl_features(ids).reshape(2, 5, K * FEAT_DIM))
+    assert torch.count_nonzero(slots[..., K * FEAT_DIM :]) == 0
+    stream = door.stream(ids)
+    assert torch.equal(stream[..., :FEAT_DIM], hsl_features(ids))
+    assert torch.count_nonzero(stream[..., FEAT_DIM:]) == 0
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_specials_distinct_at_the_input(name, gen):
+    """Every one of the 259 ids, after any context, gives a stream vector no other id gives."""
+    door = make(name)
+    context = torch.randint(0, 256, (NUM_IDS, 6), generator=gen)
+    ids = torch.cat([context, torch.arange(NUM_IDS)[:, None]], dim=1)
+    last = door.stream(ids)[:, -1]
+    specials = last[256:]
+    assert torch.unique(specials, dim=0).shape[0] == 3
+    assert not (specials[:, None] == last[None, :256]).all(-1).any()
+    if name != "zero_context_only":  # the one ablation that removes byte identity on purpose
+        assert torch.unique(last, dim=0).shape[0] == NUM_IDS
+
+
+@pytest.mark.parametrize("name,feat", [("zero", 27), ("raw_bits", 10), ("binary_codes", 9), ("onehot", 259)])
+def test_width_bound_names_the_largest_K(name, feat):
+    best = 512 // feat
+    DOORS[name](K=best, dim=512)
+    with pytest.raises(ValueError, match=f"largest valid K is {best}"):
+        DOORS[name](K=best + 1, dim=512)
+
+
+def test_learned_doors_have_no_width_bound():
+    assert DOORS["hsl_proj"](K=19, dim=512)(torch.zeros(1, 19, dtype=torch.long)).shape == (1, 1, 512)
+
+
+def test_split_window_featurizes_once(gen):
+    door = make("zero", K=4)
+    ids = torch.randint(0, 256, (2, 40), generator=gen)
+    slots, stream = door.split_window(ids, 24)
+    assert torch.equal(slots, door(ids[:, :24]))
+    assert torch.equal(stream, door.stream(ids)[:, 24:])
+    # featurizing the stream alone would change its first byte's context channels
+    assert not torch.equal(stream, door.stream(ids[:, 24:]))
+
+
+def test_value_controls_keep_hsl_context(gen):
+    ids = torch.randint(0, 256, (2, 50), generator=gen)
+    ctx = list(GROUPS["context"])
+    for name in ("random", "permuted", "learned_value"):
+        feats = make(name).features(ids)
+        assert torch.equal(feats[..., ctx], hsl_features(ids)[..., ctx]), name
+
+
+def test_permuted_has_hsl_marginals_and_other_geometry():
+    door = make("permuted", seed=3)
+    table = door.table[:256]
+    hsl = value_table()[:256]
+    assert torch.equal(table.sort(0).values, hsl.sort(0).values)
+    assert not torch.equal(table, hsl)
+    assert torch.equal(table, hsl[door.permutation])
+
+
+def test_random_matches_hsl_moments_and_is_injective():
+    table = make("random", seed=5).table[:256].double()
+    hsl = value_table()[:256].double()
+    torch.testing.assert_close(table.mean(0), hsl.mean(0), atol=1e-5, rtol=0)
+    torch.testing.assert_close(table.std(0, correction=0), hsl.std(0, correction=0), atol=1e-5, rtol=1e-5)
+    assert torch.unique(table, dim=0).shape[0] == 256
+    # same recipe as the reference ablation kit: the same moments
+    ref = torch.from_numpy(ablation.ControlEmbedding("random", seed=5)._value_lut.numpy()).double()
+    torch.testing.assert_close(table.std(0), ref.std(0), atol=1e-4, rtol=1e-4)
+
+
+def test_binary_codes_are_minimal_and_affine_variant_is_a_bijection():
+    plain = make("binary_codes")
+    assert plain.feat_dim == 9
+    assert torch.unique(plain.table, dim=0).shape[0] == NUM_IDS
+    affine = make("binary_codes_affine", seed=7)
+    assert torch.unique(affine.table, dim=0).shape[0] == NUM_IDS
+    assert not torch.equal(affine.table, plain.table)
+    stream = plain.stream(torch.tensor([[5]]))[0, 0]
+    assert torch.equal(stream, plain.table[5].repeat(57)[:512])  # tiled, not zero-padded
+
+
+def test_ablation_drops_only_its_group(gen):
+    ids = torch.randint(0, 256, (2, 30), generator=gen)
+    door = make("zero_no_fourier")
+    kept = [c for c in range(27) if c not in GROUPS["fourier"]]
+    feats = door.features(ids)
+    assert torch.equal(feats[..., : len(kept)], hsl_features(ids)[..., kept])
+    assert door.feat_dim == len(kept) + 2  # without Fourier, PAD would equal 0x00: flags appended
+    assert make("zero_groups", groups=["dxor", "phase"]).feat_dim == 12  # specials all have dxor 0, phase 0
+    assert make("zero_no_boundary").feat_dim == 26  # phase + Fourier still tell specials apart
+
+
+def test_learned_value_gets_gradients():
+    door = make("learned_value")
+    door(torch.tensor([[1, 2, 3, 4]])).sum().backward()
+    assert door.value.grad is not None and door.value.grad[[1, 2, 3, 4]].abs().sum() > 0
+    assert door.value.grad[0].abs().sum() == 0
+
+
+SEED_SCRIPT = """
+import hashlib, torch
+from holozero.doors import DOORS
+out = []
+for name in ("random", "permuted", "binary_codes_affine", "learned_value"):
+    d = DOORS[name](K=4, dim=512, seed=11)
+    t = d.value_rows() if name == "learned_value" else d.table
+    out.append(hashlib.sha256(t.detach().numpy().tobytes()).hexdigest())
+print(",".join(out))
+"""
+
+
+def test_seeded_doors_reproduce_across_processes():
+    runs = [
+        subprocess.run([sys.executable, "-c", SEED_SCRIPT], capture_output=True, text=True, check=True).stdout
+        for _ in range(2)
+    ]
+    assert runs[0] == runs[1]
+    here = []
+    for name in ("random", "permuted", "binary_codes_affine"):
+        here.append(hashlib.sha256(DOORS[name](K=4, dim=512, seed=12).table.numpy().tobytes()).hexdigest())
+    assert ",".join(here) not in runs[0]  # another seed, other tables
