@@ -1,1 +1,5 @@
-"""Lightning callbacks: matched budgets, probes, checkpointing, attribution."""
+"""Lightning callbacks: throughput, checkpointing, matched budgets, probes, attribution."""
+
+from .throughput import ByteThroughputMonitor
+
+__all__ = ["ByteThroughputMonitor"]

@@ -1,0 +1,3 @@
+from holozero.cli import main
+
+main()

@@ -1,0 +1,175 @@
+"""The LightningModule: door + body (injected), loss, bits-per-byte, optimizer and schedule.
+
+Batches are dicts from the data modules: ``ids`` [B, C+S] (prefix bytes then stream bytes)
+and ``segment`` [B, S] (segment code of every stream byte, see holozero.metrics.SEGMENTS).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import lightning as L
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from lightning.fabric.utilities.throughput import measure_flops
+from lightning.pytorch.utilities import rank_zero_info
+
+from holozero.doors import Door
+from holozero.metrics import BitsPerByte
+from holozero.specials import NUM_BYTES, NUM_CLASSES, PAD
+
+from .byte_model import ByteModel
+from .decoder import Decoder
+
+LN2 = math.log(2)
+
+
+def token_nats(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Per-target negative log-likelihood in nats, computed in float32."""
+    nats = F.cross_entropy(
+        logits.float().reshape(-1, NUM_CLASSES), targets.reshape(-1), reduction="none", ignore_index=PAD
+    )
+    return nats.view(targets.shape)
+
+
+class ByteLM(L.LightningModule):
+    """Args:
+    door: the input door (``class_path`` in YAML; K and dim are linked from data and body).
+    body: the decoder body.
+    lr, betas, weight_decay: AdamW (no decay on norms, biases, embeddings and door tables).
+    warmup_steps, min_lr_ratio: linear warmup, then cosine to ``lr·min_lr_ratio`` at the
+        trainer's last step.
+    per_byte: the per-byte baseline (no prefix; see ByteModel).
+    compile: ``torch.compile`` the inner network (checkpoints keep plain keys).
+    """
+
+    def __init__(
+        self,
+        door: Door,
+        body: Decoder,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.95),
+        weight_decay: float = 0.1,
+        warmup_steps: int = 100,
+        min_lr_ratio: float = 0.1,
+        per_byte: bool = False,
+        compile: bool = False,
+    ):
+        super().__init__()
+        self.save_hyperparameters(ignore=["door", "body"])
+        self.net = ByteModel(door, body, per_byte=per_byte)
+        self.val_bpb = BitsPerByte()
+        self.test_bpb = BitsPerByte()
+        self._compiled = None
+        self.flops_per_batch: int | None = None
+
+    # --- network ---------------------------------------------------------------------
+    def configure_model(self) -> None:
+        if self.hparams.compile and self._compiled is None:
+            # Kept outside the module tree: the state dict never sees `_orig_mod.` keys.
+            object.__setattr__(self, "_compiled", torch.compile(self.net))
+
+    def forward(self, ids: torch.Tensor, stream_len: int) -> torch.Tensor:
+        net = self._compiled if self._compiled is not None else self.net
+        return net(ids, stream_len)
+
+    @property
+    def learned_input_parameters(self) -> int:
+        return self.net.door.learned_parameters
+
+    def _nats(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        ids, segment = batch["ids"], batch["segment"]
+        S = segment.shape[1]
+        logits = self(ids, S)
+        targets = ids[:, ids.shape[1] - S :]
+        return token_nats(logits, targets), targets
+
+    # --- steps -----------------------------------------------------------------------
+    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+        nats, targets = self._nats(batch)
+        loss = nats.mean()
+        is_byte = targets < NUM_BYTES
+        bpb = (nats * is_byte).sum() / is_byte.sum().clamp_min(1) / LN2
+        # tensors, not floats: Lightning reads them only at logging intervals (no host sync per step)
+        self.log("train/loss", loss, prog_bar=True)
+        self.log("train/bpb", bpb)
+        self.log("train/lr", self.optimizers().param_groups[0]["lr"])
+        return loss
+
+    def validation_step(self, batch: dict, batch_idx: int) -> None:
+        nats, targets = self._nats(batch)
+        self.val_bpb.update(nats, targets, batch["segment"])
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_bpb("val", self.val_bpb)
+
+    def test_step(self, batch: dict, batch_idx: int) -> None:
+        nats, targets = self._nats(batch)
+        self.test_bpb.update(nats, targets, batch["segment"])
+
+    def on_test_epoch_end(self) -> None:
+        self._log_bpb("test", self.test_bpb)
+
+    def predict_step(self, batch: dict, batch_idx: int) -> dict:
+        nats, targets = self._nats(batch)
+        return {"nats": nats, "targets": targets, "segment": batch["segment"]}
+
+    def _log_bpb(self, stage: str, metric: BitsPerByte) -> None:
+        values = metric.compute()  # synced across processes by summing states
+        self.log_dict({f"{stage}/{k}": v for k, v in values.items()}, prog_bar=False)
+        self.log(f"{stage}/bytes_scored", float(metric.byte_count()))
+        metric.reset()
+
+    # --- start-of-run bookkeeping ------------------------------------------------------
+    def on_fit_start(self) -> None:
+        body = sum(p.numel() for p in self.net.body.parameters())
+        door = self.learned_input_parameters
+        rank_zero_info(
+            f"holozero: door={type(self.net.door).__name__}(K={self.net.door.K}) learned input params={door:,}; "
+            f"body params={body:,} (dim {self.net.body.dim}, {self.net.body.n_layers} layers, "
+            f"{self.net.body.n_heads} heads); total trainable={door + body:,}"
+        )
+        if self.logger is not None:
+            self.logger.log_metrics({"model/learned_input_params": door, "model/body_params": body}, step=0)
+        self.flops_per_batch = self._measure_flops()
+
+    def _measure_flops(self) -> int | None:
+        """FLOPs of one training batch (forward + backward), counted on the meta device."""
+        dm = self.trainer.datamodule
+        shape = getattr(dm, "batch_shape", None)
+        if shape is None:
+            return None
+        (B, W), S = shape
+        with torch.device("meta"):
+            net = copy.deepcopy(self.net).to("meta")
+            ids = torch.zeros(B, W, dtype=torch.long)
+        return int(measure_flops(net, lambda: net(ids, S), loss_fn=torch.Tensor.sum))
+
+    # --- optimisation --------------------------------------------------------------------
+    def configure_optimizers(self):
+        decay, no_decay = [], []
+        for module in self.net.modules():
+            for name, p in module.named_parameters(recurse=False):
+                if not p.requires_grad:
+                    continue
+                # decay only matrix weights of Linear layers: not norms, biases, embeddings, tables
+                (decay if isinstance(module, nn.Linear) and name == "weight" else no_decay).append(p)
+        groups = [
+            {"params": decay, "weight_decay": self.hparams.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ]
+        fused = self.device.type in ("cuda", "cpu")
+        optimizer = torch.optim.AdamW(groups, lr=self.hparams.lr, betas=tuple(self.hparams.betas), fused=fused)
+        total = max(int(self.trainer.estimated_stepping_batches), 1)
+        warmup, floor = self.hparams.warmup_steps, self.hparams.min_lr_ratio
+
+        def schedule(step: int) -> float:
+            if step < warmup:
+                return (step + 1) / warmup
+            progress = min((step - warmup) / max(total - warmup, 1), 1.0)
+            return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
+
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

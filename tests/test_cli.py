@@ -1,0 +1,171 @@
+"""End to end through the `holozero` CLI: configs, door swap, training, TensorBoard, seeds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from helpers import markov2_source, run_cli, scalars, write_docs
+
+from datamodules import TextDataModule
+from holozero.cli import HoloCLI
+from models import ByteLM
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = ROOT / "configs"
+# a base config is a whole run (it has a trainer section); the rest stack on top of one
+BASE_CONFIGS = sorted(p for p in CONFIGS.glob("*.yaml") if "trainer" in yaml.safe_load(p.read_text()))
+STACKED = sorted(p for p in CONFIGS.rglob("*.yaml") if p not in BASE_CONFIGS)
+
+
+def _cli(configs: list[Path], extra: list[str] = ()) -> HoloCLI:
+    args = [a for c in configs for a in ("--config", str(c))] + list(extra)
+    return HoloCLI(ByteLM, TextDataModule, subclass_mode_data=True, run=False, args=args)
+
+
+def test_there_are_configs_to_parse():
+    assert {p.name for p in BASE_CONFIGS} >= {"zero_k8.yaml", "quickstart.yaml"}
+    assert len(STACKED) >= 18
+
+
+@pytest.mark.parametrize("config", BASE_CONFIGS, ids=lambda p: p.name)
+def test_base_config_parses_and_instantiates(config):
+    cli = _cli([config])
+    assert cli.model.net.door.K == cli.datamodule.hparams.K  # linked once
+    assert cli.model.net.door.dim == cli.model.net.body.dim
+
+
+@pytest.mark.parametrize("config", STACKED, ids=lambda p: str(p.relative_to(CONFIGS)))
+def test_stackable_config_parses_on_the_published_recipe(config):
+    cli = _cli([CONFIGS / "zero_k8.yaml", config])
+    assert cli.model.net.door.K == cli.datamodule.hparams.K
+
+
+def test_published_recipe_size():
+    cli = _cli([CONFIGS / "zero_k8.yaml"])
+    body = sum(p.numel() for p in cli.model.net.body.parameters())
+    assert 24e6 < body < 26e6  # "~25M"
+    assert cli.model.learned_input_parameters == 0
+
+
+def test_door_swap_changes_only_the_door():
+    base = _cli([CONFIGS / "zero_k8.yaml"]).config
+    swapped = _cli([CONFIGS / "zero_k8.yaml", CONFIGS / "doors" / "hsl_proj.yaml"]).config
+    a, b = base.as_dict(), swapped.as_dict()
+    assert a["model"]["door"]["class_path"] == "holozero.doors.ZeroDoor"
+    assert b["model"]["door"]["class_path"] == "holozero.doors.HSLProjDoor"
+    for cfg in (a, b):
+        cfg["model"].pop("door"), cfg.pop("config")
+    assert a == b
+
+
+def _fit(tmp: Path, paths: list[str], extra: list[str], steps: int, seed: int = 0) -> Path:
+    run_cli(
+        [
+            "fit",
+            "--seed_everything",
+            str(seed),
+            "--trainer.default_root_dir",
+            str(tmp),
+            "--trainer.max_steps",
+            str(steps),
+            "--trainer.val_check_interval",
+            str(max(steps // 3, 1)),
+            "--trainer.check_val_every_n_epoch",
+            "null",
+            "--trainer.enable_progress_bar",
+            "false",
+            "--trainer.log_every_n_steps",
+            "10",
+            "--trainer.enable_model_summary",
+            "false",
+            "--model.door",
+            "holozero.doors.ZeroDoor",
+            "--model.body",
+            "models.Decoder",
+            "--model.body.init_args.dim",
+            "128",
+            "--model.body.init_args.n_layers",
+            "2",
+            "--model.body.init_args.n_heads",
+            "4",
+            "--model.lr",
+            "3e-3",
+            "--model.warmup_steps",
+            "20",
+            "--data",
+            "datamodules.TextDataModule",
+            "--data.init_args.paths",
+            str(paths),
+            "--data.init_args.K",
+            "4",
+            "--data.init_args.context_bytes",
+            "32",
+            "--data.init_args.stream_bytes",
+            "32",
+            "--data.init_args.batch_size",
+            "32",
+            "--data.init_args.cache_dir",
+            str(tmp / "cache"),
+            *extra,
+        ]
+    )
+    versions = sorted((tmp / "lightning_logs").iterdir())
+    return versions[-1]
+
+
+def test_markov_source_reaches_its_entropy_rate(tmp_path):
+    sample, H = markov2_source(alphabet=8, alpha=0.3, seed=0)
+    rng = np.random.default_rng(1)
+    docs = [sample(20_000, rng) for _ in range(20)]
+    paths = write_docs(tmp_path / "data", docs)
+    run = _fit(tmp_path, paths, ["--data.init_args.val_bytes", "32768"], steps=600)
+    val = [v for _, v in scalars(run)["val/bpb"]]
+    assert val[-1] <= H + 0.15, (val, H)
+    assert min(val) >= H - 0.02, (val, H)
+
+
+def test_uniform_random_bytes_stay_at_8_bits(tmp_path):
+    rng = np.random.default_rng(2)
+    paths = write_docs(tmp_path / "data", [rng.integers(0, 256, 20_000) for _ in range(10)])
+    run = _fit(tmp_path, paths, ["--data.init_args.val_bytes", "16384"], steps=150)
+    val = [v for _, v in scalars(run)["val/bpb"]]
+    assert len(val) == 3 and min(val) >= 7.9, val
+
+
+@pytest.fixture(scope="module")
+def tiny_corpus(tmp_path_factory):
+    sample, _ = markov2_source(alphabet=16, alpha=0.5, seed=3)
+    rng = np.random.default_rng(4)
+    return write_docs(tmp_path_factory.mktemp("tiny"), [sample(5_000, rng) for _ in range(8)])
+
+
+def test_event_files_hold_every_tag(tmp_path, tiny_corpus):
+    run = _fit(tmp_path, tiny_corpus, ["--data.init_args.val_bytes", "2048", "--throughput.window_size", "5"], steps=30)
+    tags = scalars(run)
+    for tag in (
+        "train/loss",
+        "train/bpb",
+        "train/lr",
+        "val/bpb",
+        "val/text_bpb",
+        "model/learned_input_params",
+        "train/device/items_per_sec",
+        "train/device/flops_per_sec",
+    ):
+        assert tag in tags, (tag, sorted(tags))
+    assert tags["model/learned_input_params"][0][1] == 0
+    assert (run / "config.yaml").exists() and (run / "checkpoints" / "last.ckpt").exists()
+    assert yaml.safe_load((run / "config.yaml").read_text())["model"]["door"]["class_path"] == "holozero.doors.ZeroDoor"
+
+
+def test_seeds_give_different_reproducible_runs(tmp_path, tiny_corpus):
+    def losses(seed: int, name: str) -> list[float]:
+        run = _fit(tmp_path / name, tiny_corpus, ["--data.init_args.val_bytes", "2048"], steps=20, seed=seed)
+        return [v for _, v in scalars(run)["train/loss"]] + [v for _, v in scalars(run)["val/bpb"]]
+
+    one, one_again, two = losses(1, "a"), losses(1, "b"), losses(2, "c")
+    assert one == one_again
+    assert one != two

@@ -1,0 +1,121 @@
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from datamodules.byte_store import build_store, resolve_paths, split_documents
+from datamodules.windows import FixedWindows, ResumableLoader, TrainWindows
+from holozero.specials import EOS
+
+
+@pytest.fixture
+def docs(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    texts = ["hello world", "안녕하세요 세계", "def f(x):\n    return x\n", "", "zzz" * 50]
+    for i, t in enumerate(texts):
+        (folder / f"{i}.txt").write_bytes(t.encode("utf-8"))
+    (folder / ".hidden").write_text("never read")
+    return folder, [t.encode("utf-8") for t in texts]
+
+
+def test_paths_files_folders_globs_and_errors(docs, tmp_path):
+    folder, _ = docs
+    assert len(resolve_paths([folder])) == 5  # hidden file skipped
+    assert len(resolve_paths([str(folder / "*.txt")])) == 5
+    assert resolve_paths([folder / "0.txt", folder / "0.txt"]) == [(folder / "0.txt").resolve()]
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        resolve_paths([tmp_path / "missing.txt"])
+    with pytest.raises(FileNotFoundError, match="matches no file"):
+        resolve_paths([str(tmp_path / "*.nothing")])
+
+
+def test_store_keeps_every_byte_once_with_eos_between_documents(docs, tmp_path):
+    folder, texts = docs
+    store = build_store([folder], val_fraction=0.4, split_seed=0, cache_root=tmp_path / "c")
+    train, val = np.asarray(store.stream("train")), np.asarray(store.stream("val"))
+    assert (train == EOS).sum() + (val == EOS).sum() == len(texts)
+    got = []
+    for s in (train, val):
+        ends = np.where(s == EOS)[0]
+        assert ends[-1] == len(s) - 1  # every document, the last included, ends with EOS
+        got += [bytes(doc.astype(np.uint8)) for doc in np.split(s[:-1], ends[:-1]) for doc in [doc[doc != EOS]]]
+    assert sorted(got) == sorted(texts)
+    assert store.meta["train"]["bytes"] + store.meta["val"]["bytes"] == sum(len(t) for t in texts)
+    assert len(store.meta["train"]["empty_documents"] + store.meta["val"]["empty_documents"]) == 1
+
+
+def test_split_by_document_fixed_by_seed():
+    a = split_documents(100, 0.1, 7)
+    assert a == split_documents(100, 0.1, 7)
+    assert a != split_documents(100, 0.1, 8)
+    assert len(a[1]) == 10 and not set(a[0]) & set(a[1])
+    with pytest.raises(ValueError, match="needs ≥ 2 documents"):
+        split_documents(1, 0.1, 0)
+
+
+def test_cache_is_reused_and_rebuilt_when_a_file_changes(docs, tmp_path):
+    folder, _ = docs
+    first = build_store([folder], cache_root=tmp_path / "c", val_fraction=0.4)
+    assert build_store([folder], cache_root=tmp_path / "c", val_fraction=0.4).root == first.root
+    f = folder / "0.txt"
+    f.write_text("changed")
+    os.utime(f, ns=(f.stat().st_mtime_ns + 10**9,) * 2)
+    assert build_store([folder], cache_root=tmp_path / "c", val_fraction=0.4).root != first.root
+
+
+def _stream(n=5000):
+    return np.random.default_rng(0).integers(0, 256, n).astype(np.uint16)
+
+
+def test_train_batches_do_not_depend_on_workers_and_resume_exactly():
+    data = _stream()
+    ds = TrainWindows(data, batch_size=4, window=48, stream_len=16, seed=3)
+    direct = [ds.batch(g)["ids"] for g in range(6)]
+    for workers in (0, 2):
+        loader = ResumableLoader(TrainWindows(data, 4, 48, 16, seed=3), num_workers=workers)
+        got = [b["ids"] for _, b in zip(range(6), loader, strict=False)]
+        assert all(torch.equal(a, b) for a, b in zip(direct, got, strict=True))
+    loader = ResumableLoader(TrainWindows(data, 4, 48, 16, seed=3))
+    for _, _ in zip(range(4), loader, strict=False):
+        pass
+    state = loader.state_dict()
+    resumed = ResumableLoader(TrainWindows(data, 4, 48, 16, seed=3))
+    resumed.load_state_dict(state)
+    assert torch.equal(next(iter(resumed))["ids"], direct[4])
+    b = direct[0]
+    assert b.shape == (4, 48) and all(
+        torch.equal(row, torch.from_numpy(data[s : s + 48].astype(np.int64)))
+        for row, s in zip(b, np.random.default_rng([3, 0]).integers(0, len(data) - 48 + 1, 4), strict=True)
+    )
+
+
+def test_ranks_never_share_a_batch():
+    data = _stream()
+    r0 = TrainWindows(data, 2, 32, 8, seed=1, rank=0, world_size=2)
+    r1 = TrainWindows(data, 2, 32, 8, seed=1, rank=1, world_size=2)
+    single = TrainWindows(data, 2, 32, 8, seed=1)
+    it0, it1 = iter(r0), iter(r1)
+    for g in range(3):
+        assert torch.equal(next(it0)["ids"], single.batch(2 * g)["ids"])
+        assert torch.equal(next(it1)["ids"], single.batch(2 * g + 1)["ids"])
+
+
+def test_validation_windows_are_a_fixed_byte_budget():
+    ds = FixedWindows(_stream(), window=48, stream_len=16, budget_bytes=1000)
+    assert len(ds) == 63  # ceil(1000 / 16)
+    from torch.utils.data import DataLoader
+
+    a = torch.cat([b["ids"] for b in DataLoader(ds, batch_size=5)])
+    b = torch.cat([b["ids"] for b in DataLoader(ds, batch_size=64)])
+    assert torch.equal(a, b)
+    with pytest.raises(ValueError, match="fewer than one window"):
+        FixedWindows(_stream(10), window=48, stream_len=16, budget_bytes=100)
+
+
+def test_context_must_fill_whole_slots():
+    from datamodules import TextDataModule
+
+    with pytest.raises(ValueError, match="not a multiple of K=8"):
+        TextDataModule(K=8, context_bytes=100)
