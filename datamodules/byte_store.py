@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import shutil
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,8 +68,11 @@ class SplitStore:
         return np.memmap(self.root / f"{split}.u16", dtype=np.uint16, mode="r")
 
 
-def _cache_key(files: list[Path], val_fraction: float, split_seed: int) -> str:
-    h = hashlib.sha256(f"v{FORMAT_VERSION}|{val_fraction!r}|{split_seed}".encode())
+TRANSFORMS = ("none", "zlib")
+
+
+def _cache_key(files: list[Path], val_fraction: float, split_seed: int, transform: str) -> str:
+    h = hashlib.sha256(f"v{FORMAT_VERSION}|{val_fraction!r}|{split_seed}|{transform}".encode())
     for f in files:
         st = f.stat()
         h.update(f"{f}|{st.st_size}|{st.st_mtime_ns}\n".encode())
@@ -86,11 +90,14 @@ def split_documents(n_docs: int, val_fraction: float, split_seed: int) -> tuple[
     return sorted(order[n_val:].tolist()), sorted(order[:n_val].tolist())
 
 
-def _write_stream(path: Path, files: list[Path]) -> int:
+def _write_stream(path: Path, files: list[Path], transform: str) -> int:
     total = 0
     with open(path, "wb") as out:
         for f in files:
-            data = np.frombuffer(f.read_bytes(), dtype=np.uint8).astype(np.uint16)
+            raw = f.read_bytes()
+            if transform == "zlib":  # the compressed-bytes control: same content, near-uniform bytes
+                raw = zlib.compress(raw, 9)
+            data = np.frombuffer(raw, dtype=np.uint8).astype(np.uint16)
             out.write(data.tobytes())
             out.write(np.array([EOS], dtype=np.uint16).tobytes())
             total += data.size + 1
@@ -102,26 +109,30 @@ def build_store(
     val_fraction: float = 0.1,
     split_seed: int = 0,
     cache_root: str | os.PathLike | None = None,
+    transform: str = "none",
 ) -> SplitStore:
-    """Build (or reuse) the cached train/val streams for ``paths``."""
+    """Build (or reuse) the cached train/val streams for ``paths``; ``transform="zlib"``
+    stores each document zlib-compressed (the compressed-bytes control)."""
+    if transform not in TRANSFORMS:
+        raise ValueError(f"transform must be one of {TRANSFORMS}, got {transform!r}")
     files = resolve_paths(paths)
     train_idx, val_idx = split_documents(len(files), val_fraction, split_seed)
-    root = Path(cache_root or default_cache_root()) / "text" / _cache_key(files, val_fraction, split_seed)
+    root = Path(cache_root or default_cache_root()) / "text" / _cache_key(files, val_fraction, split_seed, transform)
     meta_path = root / "meta.json"
     if meta_path.exists():
         return SplitStore(root, json.loads(meta_path.read_text()))
     tmp = root.with_name(root.name + f".tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    meta = {"version": FORMAT_VERSION, "val_fraction": val_fraction, "split_seed": split_seed}
+    meta = {"version": FORMAT_VERSION, "val_fraction": val_fraction, "split_seed": split_seed, "transform": transform}
     for split, idx in (("train", train_idx), ("val", val_idx)):
         chosen = [files[i] for i in idx]
-        n_ids = _write_stream(tmp / f"{split}.u16", chosen)
+        n_ids = _write_stream(tmp / f"{split}.u16", chosen, transform)
         meta[split] = {
             "documents": len(chosen),
             "ids": n_ids,
             "bytes": n_ids - len(chosen),
-            "empty_documents": [str(f) for f in chosen if f.stat().st_size == 0],
+            "empty_documents": [str(f) for f in chosen if f.stat().st_size == 0],  # kept: an EOS each
             "files": [str(f) for f in chosen],
         }
     (tmp / "meta.json").write_text(json.dumps(meta, indent=1))

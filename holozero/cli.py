@@ -14,7 +14,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 
 from callbacks import ByteThroughputMonitor
-from datamodules import TextDataModule
+from datamodules.base import WindowDataModule
 from models import ByteLM
 
 
@@ -45,7 +45,7 @@ class HoloCLI(LightningCLI):
 def main(args: list[str] | None = None) -> None:
     HoloCLI(
         ByteLM,
-        TextDataModule,
+        WindowDataModule,
         subclass_mode_data=True,
         save_config_kwargs={"overwrite": True},
         args=args,

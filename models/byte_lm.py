@@ -98,21 +98,21 @@ class ByteLM(L.LightningModule):
         self.log("train/lr", self.optimizers().param_groups[0]["lr"])
         return loss
 
-    def validation_step(self, batch: dict, batch_idx: int) -> None:
+    def validation_step(self, batch: dict, batch_idx: int, dataloader_idx: int = 0) -> None:
         nats, targets = self._nats(batch)
         self.val_bpb.update(nats, targets, batch["segment"])
 
     def on_validation_epoch_end(self) -> None:
         self._log_bpb("val", self.val_bpb)
 
-    def test_step(self, batch: dict, batch_idx: int) -> None:
+    def test_step(self, batch: dict, batch_idx: int, dataloader_idx: int = 0) -> None:
         nats, targets = self._nats(batch)
         self.test_bpb.update(nats, targets, batch["segment"])
 
     def on_test_epoch_end(self) -> None:
         self._log_bpb("test", self.test_bpb)
 
-    def predict_step(self, batch: dict, batch_idx: int) -> dict:
+    def predict_step(self, batch: dict, batch_idx: int, dataloader_idx: int = 0) -> dict:
         nats, targets = self._nats(batch)
         return {"nats": nats, "targets": targets, "segment": batch["segment"]}
 
@@ -132,20 +132,25 @@ class ByteLM(L.LightningModule):
             f"{self.net.body.n_heads} heads); total trainable={door + body:,}"
         )
         if self.logger is not None:
-            self.logger.log_metrics({"model/learned_input_params": door, "model/body_params": body}, step=0)
+            skipped = getattr(self.trainer.datamodule, "skipped_items", 0)
+            self.logger.log_metrics(
+                {"model/learned_input_params": door, "model/body_params": body, "data/skipped_items": skipped}, step=0
+            )
         self.flops_per_batch = self._measure_flops()
 
     def _measure_flops(self) -> int | None:
-        """FLOPs of one training batch (forward + backward), counted on the meta device."""
-        dm = self.trainer.datamodule
-        shape = getattr(dm, "batch_shape", None)
-        if shape is None:
+        """FLOPs of one training batch (forward + backward), counted on the meta device; with
+        several window layouts (a mixture), their average weighted by batch share."""
+        shapes = getattr(self.trainer.datamodule, "batch_shapes", None)
+        if not shapes:
             return None
-        (B, W), S = shape
         with torch.device("meta"):
             net = copy.deepcopy(self.net).to("meta")
-            ids = torch.zeros(B, W, dtype=torch.long)
-        return int(measure_flops(net, lambda: net(ids, S), loss_fn=torch.Tensor.sum))
+        total = 0.0
+        for (B, W), S, share in shapes:
+            ids = torch.zeros(B, W, dtype=torch.long, device="meta")
+            total += share * measure_flops(net, lambda ids=ids, S=S: net(ids, S), loss_fn=torch.Tensor.sum)
+        return int(total)
 
     # --- optimisation --------------------------------------------------------------------
     def configure_optimizers(self):

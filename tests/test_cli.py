@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from helpers import markov2_source, run_cli, scalars, write_docs
+from helpers import run_cli, scalars, write_docs
 
-from datamodules import TextDataModule
+from datamodules.base import WindowDataModule
+from datamodules.controls import markov2_chain
 from holozero.cli import HoloCLI
 from models import ByteLM
 
@@ -22,7 +23,7 @@ STACKED = sorted(p for p in CONFIGS.rglob("*.yaml") if p not in BASE_CONFIGS)
 
 def _cli(configs: list[Path], extra: list[str] = ()) -> HoloCLI:
     args = [a for c in configs for a in ("--config", str(c))] + list(extra)
-    return HoloCLI(ByteLM, TextDataModule, subclass_mode_data=True, run=False, args=args)
+    return HoloCLI(ByteLM, WindowDataModule, subclass_mode_data=True, run=False, args=args)
 
 
 def test_there_are_configs_to_parse():
@@ -117,9 +118,10 @@ def _fit(tmp: Path, paths: list[str], extra: list[str], steps: int, seed: int = 
 
 
 def test_markov_source_reaches_its_entropy_rate(tmp_path):
-    sample, H = markov2_source(alphabet=8, alpha=0.3, seed=0)
+    chain = markov2_chain(alphabet=8, alpha=0.3, seed=0)
+    H = chain.entropy_rate
     rng = np.random.default_rng(1)
-    docs = [sample(20_000, rng) for _ in range(20)]
+    docs = [chain.sample(20_000, rng) for _ in range(20)]
     paths = write_docs(tmp_path / "data", docs)
     run = _fit(tmp_path, paths, ["--data.init_args.val_bytes", "32768"], steps=600)
     val = [v for _, v in scalars(run)["val/bpb"]]
@@ -137,9 +139,9 @@ def test_uniform_random_bytes_stay_at_8_bits(tmp_path):
 
 @pytest.fixture(scope="module")
 def tiny_corpus(tmp_path_factory):
-    sample, _ = markov2_source(alphabet=16, alpha=0.5, seed=3)
+    chain = markov2_chain(alphabet=16, alpha=0.5, seed=3)
     rng = np.random.default_rng(4)
-    return write_docs(tmp_path_factory.mktemp("tiny"), [sample(5_000, rng) for _ in range(8)])
+    return write_docs(tmp_path_factory.mktemp("tiny"), [chain.sample(5_000, rng) for _ in range(8)])
 
 
 def test_event_files_hold_every_tag(tmp_path, tiny_corpus):
@@ -169,3 +171,31 @@ def test_seeds_give_different_reproducible_runs(tmp_path, tiny_corpus):
     one, one_again, two = losses(1, "a"), losses(1, "b"), losses(2, "c")
     assert one == one_again
     assert one != two
+
+
+def test_mixture_on_the_embedded_corpus_logs_every_modality(tmp_path, monkeypatch):
+    """The default data of the shipped configs: built offline from packages, all four bpbs."""
+    monkeypatch.setenv("HOLOZERO_CACHE", str(tmp_path / "cache"))
+    run_cli(
+        [
+            "fit",
+            "--config",
+            str(CONFIGS / "quickstart.yaml"),
+            "--trainer.default_root_dir",
+            str(tmp_path),
+            "--trainer.max_steps",
+            "8",
+            "--trainer.val_check_interval",
+            "8",
+            "--trainer.limit_val_batches",
+            "2",
+            "--trainer.enable_progress_bar",
+            "false",
+            "--model.body.init_args.n_layers",
+            "1",
+        ]
+    )
+    tags = scalars(next((tmp_path / "lightning_logs").iterdir()))
+    for seg in ("text", "caption", "audio", "frame"):
+        assert f"val/{seg}_bpb" in tags, sorted(tags)
+    assert tags["data/skipped_items"][0][1] == 0

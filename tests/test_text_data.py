@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from datamodules.byte_store import build_store, resolve_paths, split_documents
-from datamodules.windows import FixedWindows, ResumableLoader, TrainWindows
+from datamodules.sources import StreamSource
+from datamodules.windows import FixedWindows, ResumableLoader, SeededBatches
 from holozero.specials import EOS
 
 
@@ -69,41 +70,43 @@ def _stream(n=5000):
     return np.random.default_rng(0).integers(0, 256, n).astype(np.uint16)
 
 
+def _batches(data, batch_size=4, seed=3, rank=0, world_size=1, context=32, stream=16):
+    source = StreamSource(data, context, stream)
+    return SeededBatches({"text": source}, {"text": 1.0}, batch_size, seed, rank, world_size)
+
+
 def test_train_batches_do_not_depend_on_workers_and_resume_exactly():
     data = _stream()
-    ds = TrainWindows(data, batch_size=4, window=48, stream_len=16, seed=3)
-    direct = [ds.batch(g)["ids"] for g in range(6)]
+    direct = [_batches(data).batch(g)["ids"] for g in range(6)]
     for workers in (0, 2):
-        loader = ResumableLoader(TrainWindows(data, 4, 48, 16, seed=3), num_workers=workers)
+        loader = ResumableLoader(_batches(data), num_workers=workers)
         got = [b["ids"] for _, b in zip(range(6), loader, strict=False)]
         assert all(torch.equal(a, b) for a, b in zip(direct, got, strict=True))
-    loader = ResumableLoader(TrainWindows(data, 4, 48, 16, seed=3))
+    loader = ResumableLoader(_batches(data))
     for _, _ in zip(range(4), loader, strict=False):
         pass
     state = loader.state_dict()
-    resumed = ResumableLoader(TrainWindows(data, 4, 48, 16, seed=3))
+    resumed = ResumableLoader(_batches(data))
     resumed.load_state_dict(state)
     assert torch.equal(next(iter(resumed))["ids"], direct[4])
-    b = direct[0]
-    assert b.shape == (4, 48) and all(
-        torch.equal(row, torch.from_numpy(data[s : s + 48].astype(np.int64)))
-        for row, s in zip(b, np.random.default_rng([3, 0]).integers(0, len(data) - 48 + 1, 4), strict=True)
-    )
+    # the windows are real slices of the stream, at seeded uniform starts
+    starts = np.random.default_rng([3, 0]).integers(0, len(data) - 48 + 1, 4)
+    assert direct[0].shape == (4, 48)
+    for row, s in zip(direct[0], starts, strict=True):
+        assert torch.equal(row, torch.from_numpy(data[s : s + 48].astype(np.int64)))
 
 
 def test_ranks_never_share_a_batch():
     data = _stream()
-    r0 = TrainWindows(data, 2, 32, 8, seed=1, rank=0, world_size=2)
-    r1 = TrainWindows(data, 2, 32, 8, seed=1, rank=1, world_size=2)
-    single = TrainWindows(data, 2, 32, 8, seed=1)
-    it0, it1 = iter(r0), iter(r1)
+    single = _batches(data, 2, 1)
+    it0, it1 = iter(_batches(data, 2, 1, rank=0, world_size=2)), iter(_batches(data, 2, 1, rank=1, world_size=2))
     for g in range(3):
         assert torch.equal(next(it0)["ids"], single.batch(2 * g)["ids"])
         assert torch.equal(next(it1)["ids"], single.batch(2 * g + 1)["ids"])
 
 
 def test_validation_windows_are_a_fixed_byte_budget():
-    ds = FixedWindows(_stream(), window=48, stream_len=16, budget_bytes=1000)
+    ds = FixedWindows(StreamSource(_stream(), 32, 16), budget_bytes=1000)
     assert len(ds) == 63  # ceil(1000 / 16)
     from torch.utils.data import DataLoader
 
@@ -111,7 +114,7 @@ def test_validation_windows_are_a_fixed_byte_budget():
     b = torch.cat([b["ids"] for b in DataLoader(ds, batch_size=64)])
     assert torch.equal(a, b)
     with pytest.raises(ValueError, match="fewer than one window"):
-        FixedWindows(_stream(10), window=48, stream_len=16, budget_bytes=100)
+        StreamSource(_stream(10), 32, 16)
 
 
 def test_context_must_fill_whole_slots():

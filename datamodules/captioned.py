@@ -1,0 +1,162 @@
+"""Captioned items from a ``metadata.jsonl`` and their fixed-layout windows (DESIGN.md §4).
+
+One item a line: ``{"image": "a.png" | "video": "v.mp4", "time": 1.5, "audio": "a.wav",
+"caption": "...", "label": ..., "group": ...}``; paths are relative to the metadata file.
+An item needs a caption and at least one of frame (image or video+time) and audio; a
+missing one is filled with PAD ids (distinct from every byte), never with a byte value.
+
+Window: prefix ``[frame] SEP [audio] SEP`` (frame_size² + 1 + audio_bytes + 1 ids),
+stream ``[caption] EOS`` then PAD to ``caption_bytes``. Audio longer than ``audio_bytes``
+keeps its first ``audio_bytes`` bytes, shorter audio is PAD-completed; a caption longer than
+``caption_bytes - 1`` bytes is cut at a UTF-8 character boundary. Each is counted.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from holozero.specials import EOS, PAD, SEP
+
+from .audio import load_mulaw
+from .errors import BadItemError
+from .frames import load_gray, video_frame_at
+
+
+@dataclass
+class CaptionLayout:
+    frame_size: int = 16
+    audio_bytes: int = 1022  # prefix 256 + 1 + 1022 + 1 = 1280 ids: whole slots for K = 1, 2, 4, 8, 16
+    caption_bytes: int = 32
+    sample_rate: int = 8000
+
+    @property
+    def frame_len(self) -> int:
+        return self.frame_size * self.frame_size
+
+    @property
+    def prefix_len(self) -> int:
+        return self.frame_len + 1 + self.audio_bytes + 1
+
+
+@dataclass
+class CaptionedItems:
+    prefix: np.ndarray  # [N, prefix_len] int64
+    stream: np.ndarray  # [N, caption_bytes] int64
+    labels: list = field(default_factory=list)
+    groups: list = field(default_factory=list)
+    sources: list = field(default_factory=list)  # metadata line of each item, for messages
+    cut_captions: int = 0
+    padded_audio: int = 0
+
+
+def cut_utf8(data: bytes, limit: int) -> bytes:
+    """The longest prefix of ``data`` with at most ``limit`` bytes that ends on a UTF-8
+    character boundary (never splits a multi-byte character)."""
+    if len(data) <= limit:
+        return data
+    end = limit
+    while end > 0 and (data[end] & 0xC0) == 0x80:  # a continuation byte: back up to a start byte
+        end -= 1
+    return data[:end]
+
+
+def caption_ids(caption, layout: CaptionLayout, where: str) -> tuple[np.ndarray, bool]:
+    if not isinstance(caption, str) or not caption:
+        raise BadItemError(where, "caption must be a non-empty string")
+    try:
+        data = caption.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise BadItemError(where, f"caption is not valid UTF-8 ({e.reason} at {e.start})") from None
+    kept = cut_utf8(data, layout.caption_bytes - 1)
+    if not kept:
+        raise BadItemError(where, f"caption_bytes={layout.caption_bytes} leaves no room for the first character")
+    ids = np.full(layout.caption_bytes, PAD, dtype=np.int64)
+    ids[: len(kept)] = np.frombuffer(kept, dtype=np.uint8)
+    ids[len(kept)] = EOS
+    return ids, len(kept) < len(data)
+
+
+def read_metadata(path: str | Path, on_bad) -> list[dict]:
+    """Parse the jsonl; paths resolved against its folder. Bad lines go to ``on_bad``."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"metadata file {str(path)!r} does not exist")
+    items = []
+    for n, raw in enumerate(path.read_bytes().splitlines(), start=1):
+        where = f"{path}:{n}"
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            on_bad(BadItemError(where, f"line is not valid UTF-8 (byte {e.start})"))
+            continue
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as e:
+            on_bad(BadItemError(where, f"not valid JSON ({e.msg})"))
+            continue
+        if not isinstance(item, dict) or "caption" not in item:
+            on_bad(BadItemError(where, "an item needs a 'caption'"))
+            continue
+        if not any(k in item for k in ("image", "video", "audio")):
+            on_bad(BadItemError(where, "an item needs an 'image', a 'video' + 'time', or an 'audio'"))
+            continue
+        if "video" in item and "time" not in item:
+            on_bad(BadItemError(where, "a 'video' item needs a 'time' (seconds)"))
+            continue
+        for key in ("image", "video", "audio"):
+            if key in item:
+                item[key] = str((path.parent / item[key]).resolve())
+        item["_where"] = where
+        items.append(item)
+    return items
+
+
+def load_items(items: list[dict], layout: CaptionLayout, on_bad) -> CaptionedItems:
+    """Decode every item into window ids; a bad file or caption goes to ``on_bad``."""
+    audio_cache: dict[str, np.ndarray] = {}  # many items may share one recording
+    prefixes, streams, kept = [], [], []
+    cut = padded = 0
+    for item in items:
+        try:
+            prefix = np.full(layout.prefix_len, PAD, dtype=np.int64)
+            if "image" in item:
+                prefix[: layout.frame_len] = load_gray(item["image"], layout.frame_size).numpy()
+            elif "video" in item:
+                prefix[: layout.frame_len] = video_frame_at(
+                    item["video"], float(item["time"]), layout.frame_size
+                ).numpy()
+            prefix[layout.frame_len] = SEP
+            if "audio" in item:
+                if item["audio"] not in audio_cache:
+                    audio_cache[item["audio"]] = load_mulaw(item["audio"], layout.sample_rate).numpy()
+                audio = audio_cache[item["audio"]][: layout.audio_bytes]
+                prefix[layout.frame_len + 1 : layout.frame_len + 1 + len(audio)] = audio
+                padded += len(audio) < layout.audio_bytes
+            prefix[-1] = SEP
+            stream, was_cut = caption_ids(item["caption"], layout, item["_where"])
+        except BadItemError as e:
+            if e.path != item["_where"]:  # a file's error also names the metadata line that uses it
+                e = BadItemError(e.path, f"{e.reason} (item {item['_where']})")
+            on_bad(e)
+            continue
+        cut += was_cut
+        prefixes.append(prefix)
+        streams.append(stream)
+        kept.append(item)
+    if not kept:
+        raise ValueError("no usable captioned item")
+    return CaptionedItems(
+        prefix=np.stack(prefixes),
+        stream=np.stack(streams),
+        labels=[it.get("label") for it in kept],
+        groups=[it.get("group", it["_where"]) for it in kept],
+        sources=[it["_where"] for it in kept],
+        cut_captions=cut,
+        padded_audio=padded,
+    )
