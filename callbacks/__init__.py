@@ -1,5 +1,7 @@
-"""Lightning callbacks: throughput, checkpointing, matched budgets, probes, attribution."""
+"""Lightning callbacks: throughput, binding gap, hard-negative probes."""
 
+from .binding import BindingGapMonitor
+from .probes import ProbeSuite
 from .throughput import ByteThroughputMonitor
 
-__all__ = ["ByteThroughputMonitor"]
+__all__ = ["BindingGapMonitor", "ByteThroughputMonitor", "ProbeSuite"]

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from holozero.metrics import SEGMENTS
+from holozero.specials import PAD
 
 
 def as_batch(ids: np.ndarray, stream_len: int, segment: str) -> dict:
@@ -70,11 +71,15 @@ class SequenceSource:
     def total(self) -> int:
         return int(self.offsets[-1])
 
+    def locate(self, j: int) -> tuple[int, int]:
+        """(item, start byte) of window j of all items."""
+        item = int(np.searchsorted(self.offsets, j, side="right") - 1)
+        return item, (int(j) - int(self.offsets[item])) * self.align
+
     def _cut(self, js: np.ndarray) -> dict:
         rows = []
         for j in js:
-            item = int(np.searchsorted(self.offsets, j, side="right") - 1)
-            start = (int(j) - int(self.offsets[item])) * self.align
+            item, start = self.locate(int(j))
             rows.append(self.items[item][start : start + self.window])
         return as_batch(np.stack(rows), self.stream_len, self.segment)
 
@@ -117,6 +122,35 @@ class CaptionSource:
         ids = np.concatenate([self.prefix[items], self.stream[captions]], axis=1)
         return as_batch(ids, self.stream_len, self.segment)
 
+    def conditioned(
+        self,
+        items,
+        captions=None,
+        frame_from=None,
+        audio_from=None,
+        frame_fill: int | None = None,
+        audio_fill: int | None = None,
+    ) -> dict:
+        """Windows with parts of the conditioning replaced: the frame and/or audio of donor
+        items, or a constant (blank frame, silence) over the part's real (non-PAD) ids."""
+        items = np.asarray(items)
+        prefix = self.prefix[items].copy()
+        for part, donors, fill in (
+            (self.frame_slice, frame_from, frame_fill),
+            (self.audio_slice, audio_from, audio_fill),
+        ):
+            if donors is not None:
+                prefix[:, part] = self.prefix[np.asarray(donors), part]
+            if fill is not None:
+                prefix[:, part] = np.where(prefix[:, part] == PAD, PAD, fill)
+        captions = items if captions is None else np.asarray(captions)
+        return as_batch(np.concatenate([prefix, self.stream[captions]], axis=1), self.stream_len, self.segment)
+
+    def has_part(self, part: str) -> np.ndarray:
+        """[N] bool: the item has a real frame / audio (not all PAD)."""
+        sl = self.frame_slice if part == "frame" else self.audio_slice
+        return (self.prefix[:, sl] != PAD).any(axis=1)
+
     def sample(self, rng: np.random.Generator, n: int) -> dict:
         items = rng.integers(0, len(self), size=n)
         if not self.shuffle:
@@ -128,3 +162,16 @@ class CaptionSource:
 
     def fixed(self, i: int, count: int) -> dict:
         return self.window(np.array([_spread(i, count, len(self) - 1)]))
+
+
+def fixed_derangement(n: int, seed: int = 0) -> np.ndarray:
+    """A seeded permutation with no fixed point (Sattolo's algorithm: one n-cycle), so
+    every item gets a donor that is never itself."""
+    if n < 2:
+        raise ValueError(f"a derangement needs at least 2 items, got {n}")
+    rng = np.random.default_rng(seed)
+    p = np.arange(n)
+    for i in range(n - 1, 0, -1):
+        j = int(rng.integers(0, i))  # j < i: this is what rules out fixed points
+        p[i], p[j] = p[j], p[i]
+    return p

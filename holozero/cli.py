@@ -13,7 +13,7 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 
-from callbacks import ByteThroughputMonitor
+from callbacks import BindingGapMonitor, ByteThroughputMonitor, ProbeSuite
 from datamodules.base import WindowDataModule
 from models import ByteLM
 
@@ -40,6 +40,8 @@ class HoloCLI(LightningCLI):
             }
         )
         parser.add_lightning_class_args(ByteThroughputMonitor, "throughput")
+        parser.add_lightning_class_args(BindingGapMonitor, "binding")
+        parser.add_lightning_class_args(ProbeSuite, "probes")
 
 
 def main(args: list[str] | None = None) -> None:

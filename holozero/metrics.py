@@ -48,3 +48,69 @@ class BitsPerByte(Metric):
 
     def byte_count(self) -> int:
         return int(self.count.sum())
+
+
+BINDING_VARIANTS = ("both", "audio", "frame")  # which conditioning is swapped for a donor's
+
+
+class BindingGap(Metric):
+    """Caption bpb under mismatched conditioning minus caption bpb under matched
+    conditioning, over the same caption bytes (DESIGN.md §5).
+
+    ``update(matched [B, S], mismatched {variant: [B, S]}, targets [B, S])`` takes per-target
+    nats. States are sums (reduced by summing): nats per variant, byte count, and per-item
+    gap sums and squares for an interval over items. ``compute()`` gives ``binding_gap``
+    (variant ``both``, the headline), ``binding_gap/<variant>``, and for each variant the
+    mean per-item gap with its 95% t-interval (``.../item_mean``, ``.../low``, ``.../high``).
+    """
+
+    full_state_update = False
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        v = len(BINDING_VARIANTS)
+        self.add_state("matched", default=torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("mismatched", default=torch.zeros(v, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("count", default=torch.zeros((), dtype=torch.long), dist_reduce_fx="sum")
+        self.add_state("item_sum", default=torch.zeros(v, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("item_sq", default=torch.zeros(v, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("items", default=torch.zeros(v, dtype=torch.long), dist_reduce_fx="sum")
+
+    def update(self, matched: torch.Tensor, mismatched: dict[str, torch.Tensor], targets: torch.Tensor) -> None:
+        is_byte = (targets < NUM_BYTES).to(torch.float64)
+        n = is_byte.sum(-1)  # caption bytes per item
+        keep = n > 0
+        base = (matched.to(torch.float64) * is_byte).sum(-1)
+        self.matched += base.sum()
+        self.count += n.sum().long()
+        for i, name in enumerate(BINDING_VARIANTS):
+            if name not in mismatched:
+                continue
+            swapped = (mismatched[name].to(torch.float64) * is_byte).sum(-1)
+            self.mismatched[i] += swapped.sum()
+            gap = (swapped - base)[keep] / n[keep] / math.log(2)
+            self.item_sum[i] += gap.sum()
+            self.item_sq[i] += (gap * gap).sum()
+            self.items[i] += keep.sum()
+
+    def compute(self) -> dict[str, torch.Tensor]:
+        from scipy import stats
+
+        out = {}
+        if self.count == 0:
+            return out
+        for i, name in enumerate(BINDING_VARIANTS):
+            n = int(self.items[i])
+            if n == 0:
+                continue
+            gap = (self.mismatched[i] - self.matched) / self.count / math.log(2)
+            if name == "both":
+                out["binding_gap"] = gap
+            out[f"binding_gap/{name}"] = gap
+            mean = self.item_sum[i] / n
+            out[f"binding_gap/{name}/item_mean"] = mean
+            if n > 1:
+                var = (self.item_sq[i] - n * mean * mean) / (n - 1)
+                half = float(stats.t.ppf(0.975, n - 1)) * torch.sqrt(var.clamp_min(0) / n)
+                out[f"binding_gap/{name}/low"], out[f"binding_gap/{name}/high"] = mean - half, mean + half
+        return out

@@ -86,6 +86,17 @@ class ByteLM(L.LightningModule):
         targets = ids[:, ids.shape[1] - S :]
         return token_nats(logits, targets), targets
 
+    @torch.no_grad()
+    def score(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-target nats and targets of a batch, in eval mode (for probes and metrics)."""
+        was_training = self.training
+        self.eval()
+        try:
+            batch = {k: v.to(self.device) for k, v in batch.items()}
+            return self._nats(batch)
+        finally:
+            self.train(was_training)
+
     # --- steps -----------------------------------------------------------------------
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         nats, targets = self._nats(batch)

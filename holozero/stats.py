@@ -1,0 +1,38 @@
+"""Small, exact statistics for reports and probes: t-intervals and retrieval figures."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+
+def mean_interval(values, level: float = 0.95) -> dict:
+    """Mean with a two-sided Student-t interval over independent values (items, seeds)."""
+    x = np.asarray(values, dtype=np.float64)
+    n = int(x.size)
+    if n == 0:
+        return {"mean": math.nan, "low": math.nan, "high": math.nan, "n": 0}
+    mean = float(x.mean())
+    if n == 1:
+        return {"mean": mean, "low": math.nan, "high": math.nan, "n": 1}
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
+    return {"mean": mean, "low": mean - half, "high": mean + half, "n": n}
+
+
+def retrieval_figures(ranks, candidates: int) -> dict:
+    """R@1, R@5 and MRR from the 1-based rank of the true item among ``candidates``, with
+    the chance level of each (a uniformly random ranking) beside it."""
+    r = np.asarray(ranks, dtype=np.float64)
+    k5 = min(5, candidates)
+    return {
+        "R@1": float((r <= 1).mean()),
+        "R@5": float((r <= 5).mean()),
+        "MRR": float((1.0 / r).mean()),
+        "chance_R@1": 1.0 / candidates,
+        "chance_R@5": k5 / candidates,
+        "chance_MRR": float(np.mean(1.0 / np.arange(1, candidates + 1))),
+        "candidates": candidates,
+        "n": int(r.size),
+    }

@@ -1,0 +1,144 @@
+"""Binding gap and probes against hand-built models whose dependence on the input is known."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from callbacks.binding import binding_gap
+from callbacks.probes import format_table, run_probes
+from datamodules.sources import CaptionSource, SequenceSource, fixed_derangement
+from holozero.metrics import BindingGap
+from holozero.specials import EOS, NUM_BYTES, PAD, SEP
+
+FRAME, AUDIO, CAP = 4, 6, 5  # tiny layout: 4 frame bytes, 6 audio bytes, 5 caption ids
+
+
+def _source(n: int, labels=None, caption_values=None) -> CaptionSource:
+    """Item i: frame bytes all = 10+i, audio bytes all = 100+i, caption bytes = caption_values[i]."""
+    caption_values = list(range(10, 10 + n)) if caption_values is None else caption_values
+    prefix = np.full((n, FRAME + 1 + AUDIO + 1), PAD, dtype=np.int64)
+    stream = np.full((n, CAP), PAD, dtype=np.int64)
+    for i in range(n):
+        prefix[i, :FRAME] = 10 + i
+        prefix[i, FRAME] = SEP
+        prefix[i, FRAME + 1 : FRAME + 1 + AUDIO] = 100 + i
+        prefix[i, -1] = SEP
+        stream[i, :3] = caption_values[i]
+        stream[i, 3] = EOS
+    labels = np.array([str(x) for x in (labels if labels is not None else range(n))])
+    return CaptionSource(prefix, stream, labels, frame_len=FRAME)
+
+
+class FakeLM:
+    """score(): 1 bit per caption byte when the conditioning 'explains' the caption, else
+    ``miss`` bits; reads the frame when ``frame`` and the audio when ``audio``."""
+
+    device = torch.device("cpu")
+
+    def __init__(self, frame: bool, audio: bool, miss: float = 3.0):
+        self.frame, self.audio, self.miss = frame, audio, miss
+
+    def score(self, batch):
+        ids = batch["ids"]
+        S = batch["segment"].shape[1]
+        targets = ids[:, -S:]
+        cap = targets[:, :1]
+        ok = torch.ones(ids.shape[0], 1, dtype=torch.bool)
+        if self.frame:
+            ok &= ids[:, :1] == cap
+        if self.audio:
+            ok &= ids[:, FRAME + 1 : FRAME + 2] == cap + 90
+        bits = torch.where(ok, 1.0, self.miss).expand(-1, S)
+        return bits * math.log(2), targets
+
+
+def test_gap_is_exact_for_a_model_that_reads_the_frame():
+    values = binding_gap(FakeLM(frame=True, audio=False), _source(40))
+    assert values["binding_gap"] == pytest.approx(2.0)  # 3 bits mismatched - 1 bit matched
+    assert values["binding_gap/frame"] == pytest.approx(2.0)
+    assert values["binding_gap/audio"] == pytest.approx(0.0)  # it never reads the audio
+    assert values["binding_gap/both/low"] == pytest.approx(2.0) and values["binding_gap/items"] == 40
+
+
+def test_gap_is_zero_for_a_model_that_ignores_the_conditioning():
+    values = binding_gap(FakeLM(frame=False, audio=False), _source(40))
+    for key in ("binding_gap", "binding_gap/audio", "binding_gap/frame"):
+        assert values[key] == 0.0
+
+
+def test_gap_needs_both_parts_when_the_model_needs_both():
+    values = binding_gap(FakeLM(frame=True, audio=True, miss=5.0), _source(30))
+    assert values["binding_gap/audio"] == pytest.approx(4.0) and values["binding_gap/frame"] == pytest.approx(4.0)
+
+
+def test_metric_sums_and_item_interval_by_hand():
+    m = BindingGap()
+    ln2 = math.log(2)
+    targets = torch.tensor([[65, 66, EOS], [67, EOS, PAD]])
+    matched = torch.tensor([[1.0, 1.0, 9.0], [2.0, 9.0, 0.0]]) * ln2
+    both = torch.tensor([[2.0, 4.0, 9.0], [5.0, 9.0, 0.0]]) * ln2
+    m.update(matched, {"both": both}, targets)
+    out = m.compute()
+    # bytes only: matched 1+1+2 = 4 bits, mismatched 2+4+5 = 11 bits over 3 bytes
+    assert out["binding_gap"].item() == pytest.approx(7 / 3)
+    # per item: (6-2)/2 = 2 and (5-2)/1 = 3 -> mean 2.5, t(1) interval
+    assert out["binding_gap/both/item_mean"].item() == pytest.approx(2.5)
+    half = 12.706204736 * math.sqrt(0.5) / math.sqrt(2)  # t(0.975, 1) · sd / √n, sd of (2, 3) = √0.5
+    assert out["binding_gap/both/low"].item() == pytest.approx(2.5 - half, rel=1e-6)
+    assert "binding_gap/audio" not in out
+
+
+def test_donors_are_a_fixed_derangement():
+    p = fixed_derangement(50, seed=3)
+    assert (p != np.arange(50)).all() and np.array_equal(p, fixed_derangement(50, seed=3))
+    with pytest.raises(ValueError, match="at least 2"):
+        fixed_derangement(1)
+
+
+def test_probes_with_a_binding_model():
+    src = _source(30, labels=[i % 3 for i in range(30)])
+    results = run_probes(FakeLM(frame=True, audio=False), {"captioned": src}, max_items=30, candidates=5, min_items=10)
+    assert results["retrieval"]["R@1"] == 1.0 and results["retrieval"]["chance_R@1"] == pytest.approx(0.2)
+    assert results["blank_frame"]["mean"] == pytest.approx(2.0)
+    assert results["blank_audio"]["mean"] == pytest.approx(0.0)
+    assert results["same_class_wrong_instance"]["mean"] == pytest.approx(2.0)  # other instance, other frame
+    assert results["same_length_caption"]["mean"] == pytest.approx(2.0)
+    assert "| retrieval | 30 | R@1 1.000" in format_table(results)
+
+
+def test_probes_with_a_blind_model_rank_pessimistically():
+    src = _source(30)
+    results = run_probes(FakeLM(frame=False, audio=False), {"captioned": src}, max_items=30, candidates=5, min_items=10)
+    assert results["retrieval"]["R@1"] == 0.0  # every candidate ties: the true caption is ranked last
+    assert results["blank_frame"]["mean"] == 0.0
+
+
+def test_probes_report_nothing_when_negatives_are_too_few():
+    src = _source(12, labels=list(range(12)), caption_values=[10, 11] * 6)  # 2 distinct captions
+    results = run_probes(FakeLM(frame=True, audio=False), {"captioned": src}, max_items=12, candidates=5, min_items=10)
+    assert results["same_class_wrong_instance"] == {"status": "insufficient", "valid_items": 0, "needed": 10}
+    assert results["retrieval"]["status"] == "insufficient" and "R@1" not in results["retrieval"]
+    assert "insufficient" in format_table(results)
+
+
+def test_shifted_window_probe_measures_use_of_the_adjacent_past():
+    items = [np.arange(200, dtype=np.uint8), np.arange(50, 250, dtype=np.uint8)]
+    src = SequenceSource(items, context=16, stream_len=4, segment="audio")
+
+    class Continuation:  # 0 bits when the prefix's last byte + 1 is the first stream byte, else 8
+        device = torch.device("cpu")
+
+        def score(self, batch):
+            ids = batch["ids"]
+            S = batch["segment"].shape[1]
+            ok = (ids[:, -S - 1] + 1) == ids[:, -S]
+            return torch.where(ok, 0.0, 8.0)[:, None].expand(-1, S) * math.log(2), ids[:, -S:]
+
+    results = run_probes(Continuation(), {"audio": src}, max_items=40, min_items=10)
+    r = results["shifted_window/audio"]
+    assert r["status"] == "ok" and r["mean"] == pytest.approx(8.0)
+    assert NUM_BYTES == 256
