@@ -77,6 +77,12 @@ class WindowDataModule(L.LightningDataModule):
             rank_zero_warn(f"holozero: skipped {len(self.bad_items.skipped)} bad item(s) (on_bad_item=skip):\n{lines}")
 
     @property
+    def text_layout(self) -> tuple[int, int] | None:
+        """(context_bytes, stream_bytes) of the text windows, the layout generation uses."""
+        text = self.components().get("text")
+        return (text.context_bytes, text.stream_bytes) if text is not None else None
+
+    @property
     def skipped_items(self) -> int:
         return len(self.bad_items.skipped)
 
@@ -102,12 +108,13 @@ class WindowDataModule(L.LightningDataModule):
             rank=trainer.global_rank if trainer else 0,
             world_size=trainer.world_size if trainer else 1,
         )
-        return ResumableLoader(dataset, num_workers=self.num_workers)
+        progress = (lambda: trainer.fit_loop.epoch_loop.batch_progress.total.completed) if trainer else None
+        return ResumableLoader(dataset, num_workers=self.num_workers, progress=progress)
 
     def _fixed(self):
-        loaders = [
-            fixed_loader(s, self.val_bytes, self.batch_size, self.num_workers) for s in self.val_sources.values()
-        ]
+        trainer = self.trainer
+        rank, world = (trainer.global_rank, trainer.world_size) if trainer else (0, 1)
+        loaders = [fixed_loader(s, self.val_bytes, self.batch_size, rank, world) for s in self.val_sources.values()]
         return loaders[0] if len(loaders) == 1 else loaders
 
     def val_dataloader(self):

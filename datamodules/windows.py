@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Protocol
 
 import numpy as np
-from torch.utils.data import DataLoader, Dataset, IterableDataset, default_collate, get_worker_info
+import torch
+from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 
 class Source(Protocol):
@@ -65,12 +66,17 @@ class SeededBatches(IterableDataset):
 
 class ResumableLoader(DataLoader):
     """A DataLoader over SeededBatches that Lightning checkpoints: ``state_dict`` /
-    ``load_state_dict`` carry the number of batches handed out, so a resumed run continues
-    with the next unseen batch instead of restarting the sequence."""
+    ``load_state_dict`` carry the number of batches training has used, so a resumed run
+    continues with the next unseen batch instead of restarting the sequence.
 
-    def __init__(self, dataset: SeededBatches, num_workers: int = 0, **kwargs):
+    Lightning's fetcher holds one batch ahead of the step it runs, so the count handed out
+    overshoots at checkpoint time; ``progress`` (the trainer's count of completed training
+    batches) gives the exact figure when a trainer is attached.
+    """
+
+    def __init__(self, dataset: SeededBatches, num_workers: int = 0, progress=None, **kwargs):
         super().__init__(dataset, batch_size=None, num_workers=num_workers, **kwargs)
-        self.consumed = 0
+        self.consumed, self.progress = 0, progress
 
     def __iter__(self):
         self.dataset.start = self.consumed  # read when workers start, so set it first
@@ -79,31 +85,35 @@ class ResumableLoader(DataLoader):
             yield batch
 
     def state_dict(self) -> dict:
-        return {"batches": self.consumed}
+        return {"batches": self.progress() if self.progress is not None else self.consumed}
 
     def load_state_dict(self, state: dict) -> None:
         self.consumed = int(state["batches"])
 
 
-class FixedWindows(Dataset):
-    """The validation windows of one source: the same windows in the same order whatever
-    the batch size or seed; how many is ``source.fixed_count(budget_bytes)``."""
+class FixedWindows(IterableDataset):
+    """The validation windows of one source, in batches: the same windows in the same order
+    whatever the batch size or seed; how many is ``source.fixed_count(budget_bytes)``.
 
-    def __init__(self, source: Source, budget_bytes: int):
+    Under DDP, rank r of W takes windows r, r+W, ... — every window exactly once, no
+    padding duplicates (a DistributedSampler would repeat some to even out the ranks, and
+    the repeats would bias bpb). Iterable, so Lightning does not replace the sampling.
+    """
+
+    def __init__(self, source: Source, budget_bytes: int, batch_size: int, rank: int = 0, world_size: int = 1):
+        super().__init__()
         self.source, self.count = source, source.fixed_count(budget_bytes)
+        self.batch_size, self.rank, self.world_size = batch_size, rank, world_size
 
-    def __len__(self) -> int:
-        return self.count
+    def windows(self) -> list[int]:
+        return list(range(self.rank, self.count, self.world_size))
 
-    def __getitem__(self, i: int) -> dict:
-        return {k: v[0] for k, v in self.source.fixed(i, self.count).items()}
+    def __iter__(self):
+        mine = self.windows()
+        for lo in range(0, len(mine), self.batch_size):
+            parts = [self.source.fixed(i, self.count) for i in mine[lo : lo + self.batch_size]]
+            yield {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
 
 
-def fixed_loader(source: Source, budget_bytes: int, batch_size: int, num_workers: int = 0) -> DataLoader:
-    return DataLoader(
-        FixedWindows(source, budget_bytes),
-        batch_size=batch_size,
-        shuffle=False,
-        num_workers=num_workers,
-        collate_fn=default_collate,
-    )
+def fixed_loader(source: Source, budget_bytes: int, batch_size: int, rank: int = 0, world_size: int = 1) -> DataLoader:
+    return DataLoader(FixedWindows(source, budget_bytes, batch_size, rank, world_size), batch_size=None)

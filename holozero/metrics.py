@@ -19,7 +19,7 @@ SEGMENTS = ("text", "caption", "audio", "frame")  # segment codes 0..3 of every 
 
 class BitsPerByte(Metric):
     """``update(nats [B, S], targets [B, S], segment [B, S])``; ``compute()`` returns
-    ``{"bpb": ..., "<segment>_bpb": ...}`` for every segment that had byte targets."""
+    ``{"bpb": ..., "<segment>_bpb": ..., "bytes_scored": ...}`` (segments that had byte targets)."""
 
     full_state_update = False
     higher_is_better = False
@@ -37,8 +37,8 @@ class BitsPerByte(Metric):
         self.count.index_add_(0, seg, torch.ones_like(seg))
 
     def compute(self) -> dict[str, torch.Tensor]:
-        out = {}
         total = self.count.sum()
+        out = {"bytes_scored": total.to(torch.float64)}  # synced like the rest (not the local count)
         if total > 0:
             out["bpb"] = self.nats.sum() / total / math.log(2)
         for i, name in enumerate(SEGMENTS):

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from lightning.fabric.utilities.throughput import measure_flops
 from lightning.pytorch.utilities import rank_zero_info
 
+from holozero.checkpoints import check_compatible, describe_model
 from holozero.doors import Door
 from holozero.metrics import BitsPerByte
 from holozero.specials import NUM_BYTES, NUM_CLASSES, PAD
@@ -64,6 +65,10 @@ class ByteLM(L.LightningModule):
         self.test_bpb = BitsPerByte()
         self._compiled = None
         self.flops_per_batch: int | None = None
+        self.model_config: dict | None = None  # the resolved YAML of this model, set by the CLI
+        # Non-finite losses are flagged on the device (no host sync per step) and checked at
+        # logging intervals and before any checkpoint is written.
+        self.register_buffer("_bad_step", torch.tensor(-1), persistent=False)
 
     # --- network ---------------------------------------------------------------------
     def configure_model(self) -> None:
@@ -100,7 +105,12 @@ class ByteLM(L.LightningModule):
     # --- steps -----------------------------------------------------------------------
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         nats, targets = self._nats(batch)
-        loss = nats.mean()
+        is_target = targets != PAD
+        loss = (nats * is_target).sum() / is_target.sum().clamp_min(1)
+        first_bad = (self._bad_step < 0) & ~torch.isfinite(loss)
+        self._bad_step.copy_(torch.where(first_bad, torch.tensor(self.global_step), self._bad_step))
+        if self.global_step % max(self.trainer.log_every_n_steps, 1) == 0:
+            self.check_finite()
         is_byte = targets < NUM_BYTES
         bpb = (nats * is_byte).sum() / is_byte.sum().clamp_min(1) / LN2
         # tensors, not floats: Lightning reads them only at logging intervals (no host sync per step)
@@ -108,6 +118,35 @@ class ByteLM(L.LightningModule):
         self.log("train/bpb", bpb)
         self.log("train/lr", self.optimizers().param_groups[0]["lr"])
         return loss
+
+    def check_finite(self) -> None:
+        step = int(self._bad_step)
+        if step >= 0:
+            ckpt = self.trainer.checkpoint_callback
+            last = getattr(ckpt, "last_model_path", "") or getattr(ckpt, "best_model_path", "") or "none yet"
+            raise FloatingPointError(
+                f"holozero: non-finite training loss at step {step}; stopping. No checkpoint was written after it; "
+                f"the last good checkpoint is {last}"
+            )
+
+    def on_validation_start(self) -> None:
+        self.check_finite()
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        self.check_finite()  # raising here leaves the previous (good) checkpoint untouched
+        dm = self.trainer.datamodule if self._trainer is not None else None
+        checkpoint["holozero"] = describe_model(self.net) | {
+            "model_config": self.model_config,
+            "layout": list(dm.text_layout) if getattr(dm, "text_layout", None) else None,
+        }
+        checkpoint["rng"] = {"torch": torch.get_rng_state()}
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        if "holozero" not in checkpoint:
+            raise ValueError("this checkpoint was not written by holozero (no 'holozero' entry)")
+        check_compatible(checkpoint["holozero"], self.net)
+        if "rng" in checkpoint:
+            torch.set_rng_state(checkpoint["rng"]["torch"])
 
     def validation_step(self, batch: dict, batch_idx: int, dataloader_idx: int = 0) -> None:
         nats, targets = self._nats(batch)
@@ -130,7 +169,6 @@ class ByteLM(L.LightningModule):
     def _log_bpb(self, stage: str, metric: BitsPerByte) -> None:
         values = metric.compute()  # synced across processes by summing states
         self.log_dict({f"{stage}/{k}": v for k, v in values.items()}, prog_bar=False)
-        self.log(f"{stage}/bytes_scored", float(metric.byte_count()))
         metric.reset()
 
     # --- start-of-run bookkeeping ------------------------------------------------------

@@ -47,11 +47,17 @@ class Attention(nn.Module):
         self.proj = nn.Linear(dim, dim, bias=False)
         self.dropout = dropout
 
-    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, cache: dict | None = None) -> torch.Tensor:
         B, T, C = x.shape
         q, k, v = self.qkv(x).view(B, T, 3, self.n_heads, self.head_dim).permute(2, 0, 3, 1, 4)
         q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0.0)
+        if cache is not None:  # generation: keys/values of earlier positions are kept, not recomputed
+            if "k" in cache:
+                k, v = torch.cat([cache["k"], k], dim=2), torch.cat([cache["v"], v], dim=2)
+            cache["k"], cache["v"] = k, v
+        if T > 1 and k.shape[2] != T:
+            raise ValueError("a cached step takes one new position at a time")
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=T > 1, dropout_p=self.dropout if self.training else 0.0)
         return self.proj(y.transpose(1, 2).reshape(B, T, C))
 
 
@@ -75,8 +81,8 @@ class Block(nn.Module):
         self.norm2 = nn.LayerNorm(dim)
         self.mlp = SwiGLU(dim, mlp_hidden, dropout)
 
-    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-        x = x + self.attn(self.norm1(x), cos, sin)
+    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, cache: dict | None = None) -> torch.Tensor:
+        x = x + self.attn(self.norm1(x), cos, sin, cache)
         return x + self.mlp(self.norm2(x))
 
 
@@ -119,12 +125,21 @@ class Decoder(nn.Module):
             if module.bias is not None:
                 nn.init.zeros_(module.bias)
 
-    def hidden(self, x: torch.Tensor) -> torch.Tensor:
-        """x [B, T, dim] -> final normed hidden states [B, T, dim]."""
-        cos, sin = rotary_tables(x.shape[1], self.dim // self.n_heads, self.rope_base, x.device, x.dtype)
-        for block in self.blocks:
-            x = block(x, cos, sin)
+    def hidden(self, x: torch.Tensor, cache: list[dict] | None = None, start: int = 0) -> torch.Tensor:
+        """x [B, T, dim] at positions start..start+T-1 -> final normed hidden states.
+
+        With ``cache`` (one dict per block, from ``new_cache()``), keys and values are kept
+        for later calls: first call with the whole sequence (start 0), then one position at
+        a time (start = positions so far)."""
+        T = x.shape[1]
+        cos, sin = rotary_tables(start + T, self.dim // self.n_heads, self.rope_base, x.device, x.dtype)
+        cos, sin = cos[start:], sin[start:]
+        for i, block in enumerate(self.blocks):
+            x = block(x, cos, sin, None if cache is None else cache[i])
         return self.norm(x)
+
+    def new_cache(self) -> list[dict]:
+        return [{} for _ in self.blocks]
 
     def forward(self, prefix: torch.Tensor, stream: torch.Tensor) -> torch.Tensor:
         """prefix [B, N, dim], stream [B, M, dim] -> logits [B, M, 258] for stream bytes

@@ -44,6 +44,22 @@ def test_stackable_config_parses_on_the_published_recipe(config):
     assert cli.model.net.door.K == cli.datamodule.hparams.K
 
 
+def test_quickstart_validates_and_writes_last_ckpt_three_times(tmp_path, tiny_corpus):
+    cfg = _cli([CONFIGS / "quickstart.yaml"]).config
+    assert cfg.trainer.max_steps // cfg.trainer.val_check_interval >= 3 and cfg.checkpoint.save_last
+    # the same cadence in a tiny run: every validation writes the checkpoints (last.ckpt among them)
+    from helpers import CountSaves
+
+    CountSaves.saves = []
+    _fit(
+        tmp_path,
+        tiny_corpus,
+        ["--data.init_args.val_bytes", "1024", "--trainer.callbacks+=helpers.CountSaves"],
+        steps=cfg.trainer.max_steps // 10,
+    )
+    assert len(set(CountSaves.saves)) >= 3, CountSaves.saves
+
+
 def test_published_recipe_size():
     cli = _cli([CONFIGS / "zero_k8.yaml"])
     body = sum(p.numel() for p in cli.model.net.body.parameters())

@@ -106,13 +106,17 @@ def test_ranks_never_share_a_batch():
 
 
 def test_validation_windows_are_a_fixed_byte_budget():
-    ds = FixedWindows(StreamSource(_stream(), 32, 16), budget_bytes=1000)
-    assert len(ds) == 63  # ceil(1000 / 16)
-    from torch.utils.data import DataLoader
-
-    a = torch.cat([b["ids"] for b in DataLoader(ds, batch_size=5)])
-    b = torch.cat([b["ids"] for b in DataLoader(ds, batch_size=64)])
-    assert torch.equal(a, b)
+    source = StreamSource(_stream(), 32, 16)
+    assert FixedWindows(source, budget_bytes=1000, batch_size=5).count == 63  # ceil(1000 / 16)
+    a = torch.cat([b["ids"] for b in FixedWindows(source, 1000, batch_size=5)])
+    b = torch.cat([b["ids"] for b in FixedWindows(source, 1000, batch_size=64)])
+    assert torch.equal(a, b) and a.shape[0] == 63
+    # two ranks: every window exactly once between them, no padding duplicates
+    ranks = [torch.cat([x["ids"] for x in FixedWindows(source, 1000, 8, rank=r, world_size=2)]) for r in (0, 1)]
+    assert ranks[0].shape[0] + ranks[1].shape[0] == 63
+    merged = torch.empty_like(a)
+    merged[0::2], merged[1::2] = ranks
+    assert torch.equal(merged, a)
     with pytest.raises(ValueError, match="fewer than one window"):
         StreamSource(_stream(10), 32, 16)
 
