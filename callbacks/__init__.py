@@ -1,7 +1,8 @@
-"""Lightning callbacks: throughput, binding gap, hard-negative probes."""
+"""Lightning callbacks: throughput, matched budgets, binding gap, hard-negative probes."""
 
 from .binding import BindingGapMonitor
+from .budget import BudgetStop
 from .probes import ProbeSuite
 from .throughput import ByteThroughputMonitor
 
-__all__ = ["BindingGapMonitor", "ByteThroughputMonitor", "ProbeSuite"]
+__all__ = ["BindingGapMonitor", "BudgetStop", "ByteThroughputMonitor", "ProbeSuite"]

@@ -18,7 +18,7 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 
-from callbacks import BindingGapMonitor, ByteThroughputMonitor, ProbeSuite
+from callbacks import BindingGapMonitor, BudgetStop, ByteThroughputMonitor, ProbeSuite
 from datamodules.base import WindowDataModule
 from models import ByteLM
 
@@ -62,6 +62,7 @@ class HoloCLI(LightningCLI):
         parser.add_lightning_class_args(ByteThroughputMonitor, "throughput")
         parser.add_lightning_class_args(BindingGapMonitor, "binding")
         parser.add_lightning_class_args(ProbeSuite, "probes")
+        parser.add_lightning_class_args(BudgetStop, "budget")
 
     def _parse_ckpt_path(self) -> None:
         """Before Lightning reads hyperparameters from ``--ckpt_path``: resolve ``last`` (the
@@ -98,10 +99,10 @@ class HoloCLI(LightningCLI):
 
 def main(args: list[str] | None = None) -> None:
     argv = sys.argv[1:] if args is None else args
-    if argv[:1] == ["generate"]:
-        from .generate import main as generate
+    if argv[:1] in (["generate"], ["sweep"], ["report"]):  # our own subcommands, beside Lightning's
+        from . import generate, report, sweep
 
-        return generate(argv[1:])
+        return {"generate": generate, "sweep": sweep, "report": report}[argv[0]].main(argv[1:])
     HoloCLI(
         ByteLM,
         WindowDataModule,

@@ -27,6 +27,15 @@ from .decoder import Decoder
 LN2 = math.log(2)
 
 
+def peak_memory_mb() -> float:
+    """Peak accelerator memory allocated, or on CPU the process's peak resident set size."""
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        return torch.cuda.max_memory_allocated() / 2**20
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
 def token_nats(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Per-target negative log-likelihood in nats, computed in float32."""
     nats = F.cross_entropy(
@@ -154,6 +163,7 @@ class ByteLM(L.LightningModule):
 
     def on_validation_epoch_end(self) -> None:
         self._log_bpb("val", self.val_bpb)
+        self.log("system/peak_memory_mb", peak_memory_mb())
 
     def test_step(self, batch: dict, batch_idx: int, dataloader_idx: int = 0) -> None:
         nats, targets = self._nats(batch)
@@ -185,7 +195,13 @@ class ByteLM(L.LightningModule):
             self.logger.log_metrics(
                 {"model/learned_input_params": door, "model/body_params": body, "data/skipped_items": skipped}, step=0
             )
-        self.flops_per_batch = self._measure_flops()
+        if self.flops_per_batch is None:
+            self.flops_per_batch = self._measure_flops()
+        shapes = getattr(self.trainer.datamodule, "batch_shapes", None) or []
+        bytes_per_batch = sum(share * B * W for (B, W), _, share in shapes)
+        if self.logger is not None and self.flops_per_batch and bytes_per_batch:
+            self.logger.log_metrics({"model/flops_per_batch": float(self.flops_per_batch),
+                                     "model/flops_per_byte": self.flops_per_batch / bytes_per_batch}, step=0)
 
     def _measure_flops(self) -> int | None:
         """FLOPs of one training batch (forward + backward), counted on the meta device; with
@@ -200,6 +216,16 @@ class ByteLM(L.LightningModule):
             ids = torch.zeros(B, W, dtype=torch.long, device="meta")
             total += share * measure_flops(net, lambda ids=ids, S=S: net(ids, S), loss_fn=torch.Tensor.sum)
         return int(total)
+
+    def _budget_horizon(self) -> int | None:
+        budgets = [c for c in self.trainer.callbacks if hasattr(c, "horizon") and getattr(c, "active", False)]
+        if not budgets:
+            return None
+        if self.flops_per_batch is None:
+            self.flops_per_batch = self._measure_flops()
+        shapes = getattr(self.trainer.datamodule, "batch_shapes", None) or []
+        bytes_per_batch = sum(share * B * W for (B, W), _, share in shapes) or None
+        return budgets[0].horizon(self.flops_per_batch, bytes_per_batch, self.trainer.world_size)
 
     # --- optimisation --------------------------------------------------------------------
     def configure_optimizers(self):
@@ -217,6 +243,9 @@ class ByteLM(L.LightningModule):
         fused = self.device.type in ("cuda", "cpu")
         optimizer = torch.optim.AdamW(groups, lr=self.hparams.lr, betas=tuple(self.hparams.betas), fused=fused)
         total = max(int(self.trainer.estimated_stepping_batches), 1)
+        budget_steps = self._budget_horizon()
+        if budget_steps is not None:  # a FLOPs / bytes budget ends the run: end the schedule there
+            total = min(total, budget_steps)
         warmup, floor = self.hparams.warmup_steps, self.hparams.min_lr_ratio
 
         def schedule(step: int) -> float:

@@ -10,6 +10,7 @@ def _lm(door="byte_embed", **kw):
 
 class _Trainer:  # the two attributes configure_optimizers reads
     estimated_stepping_batches = 1000
+    callbacks: list = []
 
 
 def test_no_weight_decay_on_norms_biases_embeddings_and_tables():

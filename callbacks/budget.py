@@ -1,0 +1,61 @@
+"""Stop a run at a matched budget — FLOPs, wall-clock seconds or training bytes seen — so
+arms compare at equal compute, not equal steps."""
+
+from __future__ import annotations
+
+import time
+
+from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.utilities import rank_zero_info
+
+
+class BudgetStop(Callback):
+    """Args: flops, seconds, train_bytes — each None (no limit) or a positive number; the run
+    stops after the first training step at which any named budget is reached. FLOPs are the
+    module's ``flops_per_batch`` (forward + backward, counted on the meta device) × batches ×
+    processes; bytes are every input byte of every window (prefix + stream)."""
+
+    def __init__(self, flops: float | None = None, seconds: float | None = None, train_bytes: float | None = None):
+        for name, value in (("flops", flops), ("seconds", seconds), ("train_bytes", train_bytes)):
+            if value is not None and value <= 0:
+                raise ValueError(f"budget {name} must be positive, got {value}")
+        self.flops, self.seconds, self.train_bytes = flops, seconds, train_bytes
+        self.spent = {"flops": 0.0, "seconds": 0.0, "train_bytes": 0.0}
+        self._t0: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return any(v is not None for v in (self.flops, self.seconds, self.train_bytes))
+
+    def horizon(self, flops_per_batch: float | None, bytes_per_batch: float | None, world_size: int = 1) -> int | None:
+        """Steps until the FLOPs or bytes budget is reached (the LR schedule ends there);
+        None when only a wall-clock budget is set or the rates are unknown."""
+        steps = []
+        if self.flops is not None and flops_per_batch:
+            steps.append(self.flops / (flops_per_batch * world_size))
+        if self.train_bytes is not None and bytes_per_batch:
+            steps.append(self.train_bytes / (bytes_per_batch * world_size))
+        return max(1, int(min(steps) + 0.999999)) if steps else None
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        self._t0 = time.perf_counter() - self.spent["seconds"]  # resumed runs keep what they spent
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if not self.active:
+            return
+        self.spent["seconds"] = time.perf_counter() - self._t0
+        self.spent["train_bytes"] += batch["ids"].numel() * trainer.world_size
+        self.spent["flops"] += (getattr(pl_module, "flops_per_batch", None) or 0) * trainer.world_size
+        hit = [name for name in ("flops", "seconds", "train_bytes")
+               if getattr(self, name) is not None and self.spent[name] >= getattr(self, name)]
+        if hit:
+            trainer.should_stop = True
+            rank_zero_info(f"holozero: budget reached ({', '.join(hit)}) at step {trainer.global_step}: {self.spent}")
+        for name, value in self.spent.items():
+            pl_module.log(f"budget/{name}", float(value), on_step=True, on_epoch=False)
+
+    def state_dict(self) -> dict:
+        return dict(self.spent)
+
+    def load_state_dict(self, state: dict) -> None:
+        self.spent.update(state)

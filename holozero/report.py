@@ -1,0 +1,229 @@
+"""``holozero report DIR``: tables and plots of a sweep, read only from what its runs wrote
+(TensorBoard event files and probe JSON). A missing or failed run is listed as such and never
+averaged over.
+
+Writes ``DIR/report/report.md``, ``report.csv`` and PNG plots: bpb against step and against
+FLOPs (mean over seeds with a min–max band), the K sweep (text bpb, caption bpb, binding
+gap, bytes/s, peak memory against K) and a door × modality grid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import yaml
+from scipy import stats
+
+from .events import read_scalars
+from .stats import mean_interval
+from .sweep import arm_of, run_id
+
+METRICS = ("val/bpb", "val/text_bpb", "val/caption_bpb", "val/audio_bpb", "val/frame_bpb", "val/binding_gap")
+FACTS = {  # per-run facts, last logged value
+    "learned input params": "model/learned_input_params",
+    "FLOPs/byte": "model/flops_per_byte",
+    "bytes/s": "train/device/items_per_sec",
+    "peak memory MB": "system/peak_memory_mb",
+}
+
+
+def arm_name(arm: dict) -> str:
+    return run_id(arm) or "all"
+
+
+def collect(out: Path) -> tuple[dict, list[dict]]:
+    """The sweep's spec and one record per planned run: status, final metrics, curves."""
+    spec = yaml.safe_load((out / "spec.yaml").read_text())
+    from .sweep import expand
+
+    records = []
+    for run in expand(spec):
+        root = out / "runs" / run_id(run)
+        state = json.loads((root / "status.json").read_text()) if (root / "status.json").exists() else {}
+        rec = {"run": run, "id": run_id(run), "status": state.get("status", "missing"), "final": {}, "curves": {}}
+        events = root / "lightning_logs" / "version_0"
+        if rec["status"] == "done" and any(events.glob("events.out.tfevents.*")):
+            scalars = read_scalars(events)
+            rec["final"] = {k: v[-1][1] for k, v in scalars.items()}
+            rec["curves"] = {k: scalars[k] for k in METRICS if k in scalars}
+            probes = sorted((events / "checkpoints" / "probes").glob("*.json"))
+            rec["probes"] = json.loads(probes[-1].read_text())["probes"] if probes else {}
+        elif rec["status"] == "done":
+            rec["status"] = "done, no events"
+        records.append(rec)
+    return spec, records
+
+
+def summarize(spec: dict, records: list[dict]) -> list[dict]:
+    """One row per arm: each metric's mean ± std and 95% interval over done seeds, facts,
+    and the paired difference against the reference arm (same seeds) with its p-value."""
+    arms = defaultdict(list)
+    for rec in records:
+        arms[arm_name(arm_of(rec["run"]))].append(rec)
+    reference = spec.get("reference") or {}
+    ref_name = next((n for n, recs in arms.items()
+                     if reference and all(arm_of(recs[0]["run"]).get(k) == v for k, v in reference.items())), None)
+    rows = []
+    for name, recs in arms.items():
+        done = [r for r in recs if r["status"] == "done"]
+        row = {"arm": name, "planned": len(recs), "done": len(done),
+               "not done": ", ".join(f"seed {r['run'].get('seed')}: {r['status']}" for r in recs if r not in done)}
+        for metric in METRICS:
+            values = [r["final"][metric] for r in done if metric in r["final"]]
+            if not values:
+                continue
+            ci = mean_interval(values)
+            row[metric] = {"mean": ci["mean"], "std": float(np.std(values, ddof=1)) if len(values) > 1 else math.nan,
+                           "low": ci["low"], "high": ci["high"], "n": ci["n"]}
+            if ref_name and name != ref_name:
+                row[metric]["paired"] = paired(arms[ref_name], done, metric)
+        for label, tag in FACTS.items():
+            values = [r["final"][tag] for r in done if tag in r["final"]]
+            row[label] = float(np.mean(values)) if values else math.nan
+        rows.append(row)
+    return rows
+
+
+def paired(reference: list[dict], arm: list[dict], metric: str) -> dict | None:
+    """Mean difference arm − reference over seeds present (done) in both, with a paired t-test."""
+    ref = {r["run"].get("seed"): r["final"].get(metric) for r in reference if r["status"] == "done"}
+    pairs = [(r["final"][metric], ref[r["run"].get("seed")]) for r in arm
+             if metric in r["final"] and ref.get(r["run"].get("seed")) is not None]
+    if len(pairs) < 2:
+        return None
+    a, b = np.array(pairs).T
+    diff = a - b
+    p = float(stats.ttest_rel(a, b).pvalue) if np.std(diff) > 0 else (1.0 if np.all(diff == 0) else 0.0)
+    return {"diff": float(diff.mean()), "p": p, "n": len(pairs)}
+
+
+def _fmt(cell) -> str:
+    if not isinstance(cell, dict):
+        return "" if cell is None or (isinstance(cell, float) and math.isnan(cell)) else (
+            f"{cell:,.4g}" if isinstance(cell, float) else str(cell))
+    text = f"{cell['mean']:.4f} ± {cell['std']:.4f} [{cell['low']:.4f}, {cell['high']:.4f}] (n={cell['n']})"
+    if cell.get("paired"):
+        text += f"; Δ {cell['paired']['diff']:+.4f}, p={cell['paired']['p']:.3g}"
+    return text
+
+
+def write_tables(rows: list[dict], records: list[dict], folder: Path, spec: dict) -> None:
+    metrics = [m for m in METRICS if any(m in r for r in rows)]
+    cols = ["arm", "done", "planned", *metrics, *FACTS, "not done"]
+    lines = ["# Sweep report", "",
+             f"Reference arm for paired differences: `{spec.get('reference') or 'none'}` "
+             "(Δ = arm − reference over the same seeds, paired t-test p). Cells: mean ± std [95% t-interval] (n seeds).",
+             "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(_fmt(r.get(c)) for c in cols) + " |" for r in rows]
+    lines += ["", "## Runs", "", "| run | status |", "|---|---|"]
+    lines += [f"| {rec['id']} | {rec['status']} |" for rec in records]
+    (folder / "report.md").write_text("\n".join(lines) + "\n")
+    with open(folder / "report.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        header = ["arm", "done", "planned"]
+        for m in metrics:
+            header += [f"{m} mean", f"{m} std", f"{m} low", f"{m} high", f"{m} n", f"{m} paired diff", f"{m} paired p"]
+        w.writerow(header + list(FACTS) + ["not done"])
+        for r in rows:
+            line = [r["arm"], r["done"], r["planned"]]
+            for m in metrics:
+                c = r.get(m) or {}
+                pr = c.get("paired") or {}
+                line += [c.get("mean"), c.get("std"), c.get("low"), c.get("high"), c.get("n"), pr.get("diff"),
+                         pr.get("p")]
+            w.writerow(line + [r.get(k) for k in FACTS] + [r["not done"]])
+
+
+def plot(records: list[dict], rows: list[dict], folder: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written = []
+    arms = defaultdict(list)
+    for rec in records:
+        if rec["status"] == "done" and "val/bpb" in rec["curves"]:
+            arms[arm_name(arm_of(rec["run"]))].append(rec)
+    for axis in ("step", "FLOPs"):
+        fig, ax = plt.subplots(figsize=(8, 5))
+        for name, recs in sorted(arms.items()):
+            steps = [s for s, _ in recs[0]["curves"]["val/bpb"]]
+            curves = np.array([[v for _, v in r["curves"]["val/bpb"]][: len(steps)] for r in recs
+                               if len(r["curves"]["val/bpb"]) >= len(steps)])
+            x = np.array(steps, dtype=float) + 1
+            if axis == "FLOPs":
+                x = x * recs[0]["final"].get("model/flops_per_batch", math.nan)
+            ax.plot(x, curves.mean(0), label=f"{name} (n={len(curves)})")
+            ax.fill_between(x, curves.min(0), curves.max(0), alpha=0.2)
+        ax.set_xlabel("training FLOPs" if axis == "FLOPs" else "step")
+        ax.set_ylabel("val bpb (mean over seeds, band = min–max)")
+        ax.legend(fontsize=6)
+        path = folder / f"bpb_vs_{axis.lower()}.png"
+        fig.tight_layout()
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        written.append(path)
+    by_door = defaultdict(list)
+    for r, rec in ((r, next(x for x in records if arm_name(arm_of(x["run"])) == r["arm"])) for r in rows):
+        arm = arm_of(rec["run"])
+        if "K" in arm:
+            by_door[arm.get("door", "?")].append((arm["K"], r))
+    if any(len(v) > 1 for v in by_door.values()):
+        panels = [("val/text_bpb", "text bpb"), ("val/caption_bpb", "caption bpb"), ("val/binding_gap", "binding gap"),
+                  ("bytes/s", "bytes/s"), ("peak memory MB", "peak memory MB")]
+        fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.5))
+        for ax, (key, label) in zip(axes, panels, strict=True):
+            for door, pts in sorted(by_door.items()):
+                pts = sorted(pts, key=lambda t: t[0])
+                ys = [p[key]["mean"] if isinstance(p.get(key), dict) else p.get(key, math.nan) for _, p in pts]
+                ax.plot([k for k, _ in pts], ys, marker="o", label=door)
+            ax.set_xlabel("K (bytes per slot)")
+            ax.set_title(label)
+        axes[0].legend(fontsize=6)
+        path = folder / "k_sweep.png"
+        fig.tight_layout()
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        written.append(path)
+    segments = [m for m in METRICS if m.endswith("_bpb") and m != "val/bpb" and any(m in r for r in rows)]
+    if segments and len(rows) > 1:
+        fig, ax = plt.subplots(figsize=(1.6 * len(segments) + 3, 0.4 * len(rows) + 1.5))
+        grid = np.array([[r[m]["mean"] if m in r else math.nan for m in segments] for r in rows])
+        im = ax.imshow(grid, aspect="auto", cmap="viridis_r")
+        ax.set_xticks(range(len(segments)), [m.split("/")[1] for m in segments])
+        ax.set_yticks(range(len(rows)), [r["arm"] for r in rows], fontsize=6)
+        for (i, j), v in np.ndenumerate(grid):
+            if not math.isnan(v):
+                ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=6, color="w")
+        fig.colorbar(im, label="val bpb")
+        path = folder / "door_modality.png"
+        fig.tight_layout()
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="holozero report", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("out", help="the sweep's --out folder")
+    args = p.parse_args(argv)
+    out = Path(args.out)
+    if not (out / "spec.yaml").exists():
+        raise SystemExit(f"{out} is not a sweep folder (no spec.yaml)")
+    spec, records = collect(out)
+    rows = summarize(spec, records)
+    folder = out / "report"
+    folder.mkdir(exist_ok=True)
+    write_tables(rows, records, folder, spec)
+    pngs = plot(records, rows, folder)
+    (folder / "summary.json").write_text(json.dumps(rows, indent=1, default=float))
+    print(f"holozero report: {folder / 'report.md'}, {folder / 'report.csv'}, {len(pngs)} plots")
