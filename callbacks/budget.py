@@ -46,8 +46,11 @@ class BudgetStop(Callback):
         self.spent["seconds"] = time.perf_counter() - self._t0
         self.spent["train_bytes"] += batch["ids"].numel() * trainer.world_size
         self.spent["flops"] += (getattr(pl_module, "flops_per_batch", None) or 0) * trainer.world_size
-        hit = [name for name in ("flops", "seconds", "train_bytes")
-               if getattr(self, name) is not None and self.spent[name] >= getattr(self, name)]
+        hit = [
+            name
+            for name in ("flops", "seconds", "train_bytes")
+            if getattr(self, name) is not None and self.spent[name] >= getattr(self, name)
+        ]
         if hit:
             trainer.should_stop = True
             rank_zero_info(f"holozero: budget reached ({', '.join(hit)}) at step {trainer.global_step}: {self.spent}")

@@ -18,7 +18,7 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 
-from callbacks import BindingGapMonitor, BudgetStop, ByteThroughputMonitor, ProbeSuite
+from callbacks import AttributionMonitor, BindingGapMonitor, BudgetStop, ByteThroughputMonitor, ProbeSuite
 from datamodules.base import WindowDataModule
 from models import ByteLM
 
@@ -63,6 +63,7 @@ class HoloCLI(LightningCLI):
         parser.add_lightning_class_args(BindingGapMonitor, "binding")
         parser.add_lightning_class_args(ProbeSuite, "probes")
         parser.add_lightning_class_args(BudgetStop, "budget")
+        parser.add_lightning_class_args(AttributionMonitor, "attribution")
 
     def _parse_ckpt_path(self) -> None:
         """Before Lightning reads hyperparameters from ``--ckpt_path``: resolve ``last`` (the
@@ -99,10 +100,10 @@ class HoloCLI(LightningCLI):
 
 def main(args: list[str] | None = None) -> None:
     argv = sys.argv[1:] if args is None else args
-    if argv[:1] in (["generate"], ["sweep"], ["report"]):  # our own subcommands, beside Lightning's
-        from . import generate, report, sweep
+    if argv[:1] in (["generate"], ["sweep"], ["report"], ["analyze"]):  # ours, beside Lightning's subcommands
+        from . import analyze, generate, report, sweep
 
-        return {"generate": generate, "sweep": sweep, "report": report}[argv[0]].main(argv[1:])
+        return {"generate": generate, "sweep": sweep, "report": report, "analyze": analyze}[argv[0]].main(argv[1:])
     HoloCLI(
         ByteLM,
         WindowDataModule,

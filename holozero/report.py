@@ -67,20 +67,35 @@ def summarize(spec: dict, records: list[dict]) -> list[dict]:
     for rec in records:
         arms[arm_name(arm_of(rec["run"]))].append(rec)
     reference = spec.get("reference") or {}
-    ref_name = next((n for n, recs in arms.items()
-                     if reference and all(arm_of(recs[0]["run"]).get(k) == v for k, v in reference.items())), None)
+    ref_name = next(
+        (
+            n
+            for n, recs in arms.items()
+            if reference and all(arm_of(recs[0]["run"]).get(k) == v for k, v in reference.items())
+        ),
+        None,
+    )
     rows = []
     for name, recs in arms.items():
         done = [r for r in recs if r["status"] == "done"]
-        row = {"arm": name, "planned": len(recs), "done": len(done),
-               "not done": ", ".join(f"seed {r['run'].get('seed')}: {r['status']}" for r in recs if r not in done)}
+        row = {
+            "arm": name,
+            "planned": len(recs),
+            "done": len(done),
+            "not done": ", ".join(f"seed {r['run'].get('seed')}: {r['status']}" for r in recs if r not in done),
+        }
         for metric in METRICS:
             values = [r["final"][metric] for r in done if metric in r["final"]]
             if not values:
                 continue
             ci = mean_interval(values)
-            row[metric] = {"mean": ci["mean"], "std": float(np.std(values, ddof=1)) if len(values) > 1 else math.nan,
-                           "low": ci["low"], "high": ci["high"], "n": ci["n"]}
+            row[metric] = {
+                "mean": ci["mean"],
+                "std": float(np.std(values, ddof=1)) if len(values) > 1 else math.nan,
+                "low": ci["low"],
+                "high": ci["high"],
+                "n": ci["n"],
+            }
             if ref_name and name != ref_name:
                 row[metric]["paired"] = paired(arms[ref_name], done, metric)
         for label, tag in FACTS.items():
@@ -93,8 +108,11 @@ def summarize(spec: dict, records: list[dict]) -> list[dict]:
 def paired(reference: list[dict], arm: list[dict], metric: str) -> dict | None:
     """Mean difference arm − reference over seeds present (done) in both, with a paired t-test."""
     ref = {r["run"].get("seed"): r["final"].get(metric) for r in reference if r["status"] == "done"}
-    pairs = [(r["final"][metric], ref[r["run"].get("seed")]) for r in arm
-             if metric in r["final"] and ref.get(r["run"].get("seed")) is not None]
+    pairs = [
+        (r["final"][metric], ref[r["run"].get("seed")])
+        for r in arm
+        if metric in r["final"] and ref.get(r["run"].get("seed")) is not None
+    ]
     if len(pairs) < 2:
         return None
     a, b = np.array(pairs).T
@@ -105,8 +123,11 @@ def paired(reference: list[dict], arm: list[dict], metric: str) -> dict | None:
 
 def _fmt(cell) -> str:
     if not isinstance(cell, dict):
-        return "" if cell is None or (isinstance(cell, float) and math.isnan(cell)) else (
-            f"{cell:,.4g}" if isinstance(cell, float) else str(cell))
+        return (
+            ""
+            if cell is None or (isinstance(cell, float) and math.isnan(cell))
+            else (f"{cell:,.4g}" if isinstance(cell, float) else str(cell))
+        )
     text = f"{cell['mean']:.4f} ± {cell['std']:.4f} [{cell['low']:.4f}, {cell['high']:.4f}] (n={cell['n']})"
     if cell.get("paired"):
         text += f"; Δ {cell['paired']['diff']:+.4f}, p={cell['paired']['p']:.3g}"
@@ -116,10 +137,15 @@ def _fmt(cell) -> str:
 def write_tables(rows: list[dict], records: list[dict], folder: Path, spec: dict) -> None:
     metrics = [m for m in METRICS if any(m in r for r in rows)]
     cols = ["arm", "done", "planned", *metrics, *FACTS, "not done"]
-    lines = ["# Sweep report", "",
-             f"Reference arm for paired differences: `{spec.get('reference') or 'none'}` "
-             "(Δ = arm − reference over the same seeds, paired t-test p). Cells: mean ± std [95% t-interval] (n seeds).",
-             "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines = [
+        "# Sweep report",
+        "",
+        f"Reference arm for paired differences: `{spec.get('reference') or 'none'}` "
+        "(Δ = arm − reference over the same seeds, paired t-test p). Cells: mean ± std [95% t-interval] (n seeds).",
+        "",
+        "| " + " | ".join(cols) + " |",
+        "|" + "---|" * len(cols),
+    ]
     lines += ["| " + " | ".join(_fmt(r.get(c)) for c in cols) + " |" for r in rows]
     lines += ["", "## Runs", "", "| run | status |", "|---|---|"]
     lines += [f"| {rec['id']} | {rec['status']} |" for rec in records]
@@ -135,8 +161,15 @@ def write_tables(rows: list[dict], records: list[dict], folder: Path, spec: dict
             for m in metrics:
                 c = r.get(m) or {}
                 pr = c.get("paired") or {}
-                line += [c.get("mean"), c.get("std"), c.get("low"), c.get("high"), c.get("n"), pr.get("diff"),
-                         pr.get("p")]
+                line += [
+                    c.get("mean"),
+                    c.get("std"),
+                    c.get("low"),
+                    c.get("high"),
+                    c.get("n"),
+                    pr.get("diff"),
+                    pr.get("p"),
+                ]
             w.writerow(line + [r.get(k) for k in FACTS] + [r["not done"]])
 
 
@@ -155,8 +188,13 @@ def plot(records: list[dict], rows: list[dict], folder: Path) -> list[Path]:
         fig, ax = plt.subplots(figsize=(8, 5))
         for name, recs in sorted(arms.items()):
             steps = [s for s, _ in recs[0]["curves"]["val/bpb"]]
-            curves = np.array([[v for _, v in r["curves"]["val/bpb"]][: len(steps)] for r in recs
-                               if len(r["curves"]["val/bpb"]) >= len(steps)])
+            curves = np.array(
+                [
+                    [v for _, v in r["curves"]["val/bpb"]][: len(steps)]
+                    for r in recs
+                    if len(r["curves"]["val/bpb"]) >= len(steps)
+                ]
+            )
             x = np.array(steps, dtype=float) + 1
             if axis == "FLOPs":
                 x = x * recs[0]["final"].get("model/flops_per_batch", math.nan)
@@ -176,8 +214,13 @@ def plot(records: list[dict], rows: list[dict], folder: Path) -> list[Path]:
         if "K" in arm:
             by_door[arm.get("door", "?")].append((arm["K"], r))
     if any(len(v) > 1 for v in by_door.values()):
-        panels = [("val/text_bpb", "text bpb"), ("val/caption_bpb", "caption bpb"), ("val/binding_gap", "binding gap"),
-                  ("bytes/s", "bytes/s"), ("peak memory MB", "peak memory MB")]
+        panels = [
+            ("val/text_bpb", "text bpb"),
+            ("val/caption_bpb", "caption bpb"),
+            ("val/binding_gap", "binding gap"),
+            ("bytes/s", "bytes/s"),
+            ("peak memory MB", "peak memory MB"),
+        ]
         fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.5))
         for ax, (key, label) in zip(axes, panels, strict=True):
             for door, pts in sorted(by_door.items()):
@@ -212,8 +255,9 @@ def plot(records: list[dict], rows: list[dict], folder: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="holozero report", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="holozero report", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("out", help="the sweep's --out folder")
     args = p.parse_args(argv)
     out = Path(args.out)

@@ -100,8 +100,17 @@ def commands(spec: dict, run: dict, out: Path) -> list[list[str]]:
     fit = [sys.executable, "-m", "holozero", "fit", *fit_args(spec, run, root)]
     cmds = [fit]
     if spec.get("test", True):
-        cmds.append([sys.executable, "-m", "holozero", "test", *fit_args(spec, run, root / "test"),
-                     "--ckpt_path", str(root / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt")])
+        cmds.append(
+            [
+                sys.executable,
+                "-m",
+                "holozero",
+                "test",
+                *fit_args(spec, run, root / "test"),
+                "--ckpt_path",
+                str(root / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"),
+            ]
+        )
     return cmds
 
 
@@ -124,8 +133,10 @@ def execute(spec: dict, run: dict, out: Path, threads: int) -> str:
             cmds[0] = cmds[0] + ["--ckpt_path", "last"]
         (root / "command.txt").write_text("\n".join(shlex.join(c) for c in cmds) + "\n")
         with open(root / f"attempt{attempt}.log", "w") as log:
-            ok = all(subprocess.run(c, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=Path.cwd()).returncode == 0
-                     for c in cmds)
+            ok = all(
+                subprocess.run(c, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=Path.cwd()).returncode == 0
+                for c in cmds
+            )
         result = "done" if ok else "failed"
         (root / "status.json").write_text(json.dumps({"status": result, "attempts": attempt, "run": run}))
         if ok:
@@ -152,8 +163,9 @@ def emit(spec: dict, runs: list[dict], out: Path, kind: str) -> Path:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="holozero sweep", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="holozero sweep", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("spec")
     p.add_argument("--out", required=True)
     p.add_argument("--jobs", type=int, default=1, help="runs at once (threads are shared out)")
@@ -170,7 +182,9 @@ def main(argv: list[str] | None = None) -> None:
     with ThreadPoolExecutor(max_workers=max(args.jobs, 1)) as pool:
         results = list(pool.map(lambda r: (run_id(r), execute(spec, r, out, threads)), runs))
     failed = [rid for rid, s in results if s != "done"]
-    print(f"holozero sweep: {len(results) - len(failed)} done, {len(failed)} failed" +
-          (f": {', '.join(failed)}" if failed else ""))
+    print(
+        f"holozero sweep: {len(results) - len(failed)} done, {len(failed)} failed"
+        + (f": {', '.join(failed)}" if failed else "")
+    )
     if failed:
         raise SystemExit(1)

@@ -200,8 +200,13 @@ class ByteLM(L.LightningModule):
         shapes = getattr(self.trainer.datamodule, "batch_shapes", None) or []
         bytes_per_batch = sum(share * B * W for (B, W), _, share in shapes)
         if self.logger is not None and self.flops_per_batch and bytes_per_batch:
-            self.logger.log_metrics({"model/flops_per_batch": float(self.flops_per_batch),
-                                     "model/flops_per_byte": self.flops_per_batch / bytes_per_batch}, step=0)
+            self.logger.log_metrics(
+                {
+                    "model/flops_per_batch": float(self.flops_per_batch),
+                    "model/flops_per_byte": self.flops_per_batch / bytes_per_batch,
+                },
+                step=0,
+            )
 
     def _measure_flops(self) -> int | None:
         """FLOPs of one training batch (forward + backward), counted on the meta device; with

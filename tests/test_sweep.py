@@ -37,16 +37,22 @@ def smoke(tmp_path_factory):
 def test_report_numbers_come_from_the_event_files(smoke):
     rows = {r["arm"]: r for r in json.loads((smoke / "report" / "summary.json").read_text())}
     for arm in ("door=zero", "door=hsl_proj"):
-        finals = [read_scalars(smoke / "runs" / f"{arm},seed={s}" / "lightning_logs" / "version_0")["val/bpb"][-1][1]
-                  for s in (0, 1)]
+        finals = [
+            read_scalars(smoke / "runs" / f"{arm},seed={s}" / "lightning_logs" / "version_0")["val/bpb"][-1][1]
+            for s in (0, 1)
+        ]
         assert rows[arm]["val/bpb"]["mean"] == pytest.approx(np.mean(finals))
         assert rows[arm]["val/bpb"]["std"] == pytest.approx(np.std(finals, ddof=1))
         assert rows[arm]["done"] == 2
     paired = rows["door=hsl_proj"]["val/bpb"]["paired"]
-    zero = [read_scalars(smoke / "runs" / f"door=zero,seed={s}" / "lightning_logs" / "version_0")["val/bpb"][-1][1]
-            for s in (0, 1)]
-    proj = [read_scalars(smoke / "runs" / f"door=hsl_proj,seed={s}" / "lightning_logs" / "version_0")["val/bpb"][-1][1]
-            for s in (0, 1)]
+    zero = [
+        read_scalars(smoke / "runs" / f"door=zero,seed={s}" / "lightning_logs" / "version_0")["val/bpb"][-1][1]
+        for s in (0, 1)
+    ]
+    proj = [
+        read_scalars(smoke / "runs" / f"door=hsl_proj,seed={s}" / "lightning_logs" / "version_0")["val/bpb"][-1][1]
+        for s in (0, 1)
+    ]
     assert paired["diff"] == pytest.approx(np.mean(np.array(proj) - np.array(zero)))
     assert rows["door=hsl_proj"]["learned input params"] > 0 == rows["door=zero"]["learned input params"]
     md = (smoke / "report" / "report.md").read_text()
@@ -87,8 +93,11 @@ def test_failing_run_is_retried_once_then_recorded(tmp_path):
     finally:
         os.chdir(cwd)
     bad = tmp_path / "out" / "runs" / "door=no_such_door,seed=0"
-    assert json.loads((bad / "status.json").read_text()) | {"run": None} == {"status": "failed", "attempts": 2,
-                                                                              "run": None}
+    assert json.loads((bad / "status.json").read_text()) | {"run": None} == {
+        "status": "failed",
+        "attempts": 2,
+        "run": None,
+    }
     assert (bad / "attempt1.log").exists() and (bad / "attempt2.log").exists()
     md = (tmp_path / "out" / "report" / "report.md").read_text()
     assert "| door=no_such_door,seed=0 | failed |" in md
@@ -97,11 +106,18 @@ def test_failing_run_is_retried_once_then_recorded(tmp_path):
 
 
 def test_grid_exclusions_ids_and_emission(tmp_path):
-    spec = {"grid": {"door": ["zero", "onehot"], "K": [1, 8], "seed": [0, 1]}, "exclude": [{"door": "onehot", "K": 8}],
-            "base": ["configs/quickstart.yaml"], "budget": None}
+    spec = {
+        "grid": {"door": ["zero", "onehot"], "K": [1, 8], "seed": [0, 1]},
+        "exclude": [{"door": "onehot", "K": 8}],
+        "base": ["configs/quickstart.yaml"],
+        "budget": None,
+    }
     runs = expand(spec)
     assert len(runs) == 6 and all(not (r["door"] == "onehot" and r["K"] == 8) for r in runs)
-    assert run_id({"door": "zero", "K": 8, "budget": {"flops": 2e12}, "seed": 1}) == "door=zero,K=8,budget=flops2e+12,seed=1"
+    assert (
+        run_id({"door": "zero", "K": 8, "budget": {"flops": 2e12}, "seed": 1})
+        == "door=zero,K=8,budget=flops2e+12,seed=1"
+    )
     path = tmp_path / "spec.yaml"
     path.write_text(yaml.safe_dump(spec))
     for kind, name in (("commands", "commands.sh"), ("slurm", "sweep.slurm")):
@@ -130,9 +146,23 @@ def test_budget_stops_at_the_named_budget():
 def test_budget_ends_a_real_run_and_its_schedule(tmp_path):
     from helpers import run_cli
 
-    run_cli(["fit", "--config", str(ROOT / "configs" / "sweeps" / "tiny_text.yaml"), "--trainer.default_root_dir",
-             str(tmp_path), "--budget.train_bytes", "2560", "--trainer.enable_progress_bar", "false",
-             "--data.init_args.cache_dir", str(tmp_path / "cache"), "--trainer.log_every_n_steps", "1"])
+    run_cli(
+        [
+            "fit",
+            "--config",
+            str(ROOT / "configs" / "sweeps" / "tiny_text.yaml"),
+            "--trainer.default_root_dir",
+            str(tmp_path),
+            "--budget.train_bytes",
+            "2560",
+            "--trainer.enable_progress_bar",
+            "false",
+            "--data.init_args.cache_dir",
+            str(tmp_path / "cache"),
+            "--trainer.log_every_n_steps",
+            "1",
+        ]
+    )
     tags = read_scalars(next((tmp_path / "lightning_logs").iterdir()))
     assert tags["budget/train_bytes"][-1] == (9, 2560.0)  # 10 batches of 8 windows × 32 bytes, then stop
     assert tags["train/loss"][-1][0] == 9
