@@ -246,12 +246,16 @@ def source_batches(sources: dict, windows: int) -> dict[str, dict]:
 
 def validation_batches(config: Path, windows: int) -> dict[str, dict]:
     """Up to ``windows`` fixed validation windows per modality of the run's own data."""
+    import yaml
+
     from datamodules.base import WindowDataModule
     from models import ByteLM
 
     from .cli import HoloCLI
 
-    cli = HoloCLI(ByteLM, WindowDataModule, subclass_mode_data=True, run=False, args=["--config", str(config)])
+    saved = yaml.safe_load(Path(config).read_text())  # a saved fit config also holds fit-only keys
+    cli = HoloCLI(ByteLM, WindowDataModule, subclass_mode_data=True, run=False,
+                  args={"model": saved["model"], "data": saved["data"]})
     dm = cli.datamodule
     dm.prepare_data()
     dm.setup("validate")
