@@ -184,7 +184,7 @@ def heatmaps(result: dict, folder: Path) -> list[Path]:
 def markdown(result: dict) -> str:
     mods = list(result["modalities"])
     lines = [
-        f"# Zero-door reading: {result['door']}, K={result['K']}",
+        f"# Reading the door: {result['door']}, K={result['K']}",
         "",
         "## (a) First-layer input weight mass (share; shared by all modalities)",
         "",
