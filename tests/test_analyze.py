@@ -3,6 +3,8 @@ must give everything to that group."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -116,7 +118,7 @@ def test_analyze_command_on_a_trained_run(tmp_path):
     run = next((tmp_path / "lightning_logs").iterdir())
     analyze_main(["--ckpt_path", str(run / "checkpoints" / "last.ckpt"), "--windows", "8"])
     out = run / "analysis"
-    result = __import__("json").loads((out / "analysis.json").read_text())
+    result = json.loads((out / "analysis.json").read_text())
     assert result["door"] == "ZeroDoor" and result["K"] == 2 and "text" in result["modalities"]
     assert sum(result["modalities"]["text"]["grad_x_input"]["groups"].values()) == pytest.approx(1.0)
     assert (out / "group_x_modality.png").exists() and (out / "slot_x_modality.png").exists()

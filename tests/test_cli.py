@@ -18,7 +18,10 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
 # a base config is a whole run (it has a trainer section); the rest stack on top of one
 BASE_CONFIGS = sorted(p for p in CONFIGS.glob("*.yaml") if "trainer" in yaml.safe_load(p.read_text()))
-STACKED = sorted(p for p in CONFIGS.rglob("*.yaml") if p not in BASE_CONFIGS)
+SWEEPS = sorted(p for p in CONFIGS.rglob("*.yaml") if "grid" in yaml.safe_load(p.read_text()))  # sweep specs
+STACKED = sorted(p for p in CONFIGS.rglob("*.yaml") if p not in BASE_CONFIGS and p not in SWEEPS and
+                 "trainer" not in yaml.safe_load(p.read_text()))
+SWEEP_BASES = sorted(p for p in CONFIGS.rglob("*.yaml") if p.parent.name == "sweeps" and p not in SWEEPS)
 
 
 def _cli(configs: list[Path], extra: list[str] = ()) -> HoloCLI:
@@ -58,6 +61,24 @@ def test_quickstart_validates_and_writes_last_ckpt_three_times(tmp_path, tiny_co
         steps=cfg.trainer.max_steps // 10,
     )
     assert len(set(CountSaves.saves)) >= 3, CountSaves.saves
+
+
+@pytest.mark.parametrize("config", SWEEP_BASES, ids=lambda p: p.name)
+def test_sweep_base_config_parses(config):
+    cli = _cli([config])
+    assert cli.model.net.door.K == cli.datamodule.K
+
+
+@pytest.mark.parametrize("spec", SWEEPS, ids=lambda p: p.name)
+def test_sweep_specs_expand_and_every_run_parses(spec):
+    from holozero.sweep import expand, fit_args, load_spec
+
+    loaded = load_spec(spec)
+    runs = expand(loaded)
+    assert runs
+    for run in runs[:: max(1, len(runs) // 6)]:  # a spread of runs: each is a valid CLI invocation
+        args = [str(ROOT / a) if a.startswith("configs/") else a for a in fit_args(loaded, run, Path("/tmp/unused"))]
+        HoloCLI(ByteLM, WindowDataModule, subclass_mode_data=True, run=False, args=args)
 
 
 def test_published_recipe_size():

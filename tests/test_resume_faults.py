@@ -77,20 +77,28 @@ def _python(code: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=600)
 
 
+def _holozero(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "holozero", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
+
+
 def test_kill_and_resume_equals_an_uninterrupted_run(corpus, tmp_path):
-    run_cli(["fit", *_args(corpus, tmp_path / "a")])
+    """Every part in a fresh process, as a user's restart is."""
+    whole = _holozero("fit", *_args(corpus, tmp_path / "a"))
+    assert whole.returncode == 0, whole.stderr[-2000:]
     killed = _python(
         "import sys; sys.path.insert(0, 'tests'); from holozero.cli import main; "
         f"main(['fit', *{_args(corpus, tmp_path / 'b')!r}, '--trainer.callbacks+=helpers.KillAtStep', "
         "'--trainer.callbacks.step=10'])"
     )
     assert killed.returncode == -9, killed.stderr[-2000:]  # SIGKILL mid-run, after the step-8 checkpoint
-    run_cli(["fit", *_args(corpus, tmp_path / "b"), "--ckpt_path", "last"])
+    resumed = _holozero("fit", *_args(corpus, tmp_path / "b"), "--ckpt_path", "last")
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
     a = scalars(tmp_path / "a" / "lightning_logs" / "version_0")
     b = scalars(tmp_path / "b" / "lightning_logs" / "version_0")  # the resumed run logs into the same run
     assert a["val/bpb"][-1] == b["val/bpb"][-1] and a["val/bpb"][-1][0] == 11
-    resumed = [v for v in b["train/loss"] if v[0] >= 8][-4:]
-    assert resumed == [v for v in a["train/loss"] if v[0] >= 8]
+    resumed_losses = [v for v in b["train/loss"] if v[0] >= 8][-4:]
+    assert resumed_losses == [v for v in a["train/loss"] if v[0] >= 8]
 
 
 class PoisonAt(Callback):
