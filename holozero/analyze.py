@@ -254,8 +254,13 @@ def validation_batches(config: Path, windows: int) -> dict[str, dict]:
     from .cli import HoloCLI
 
     saved = yaml.safe_load(Path(config).read_text())  # a saved fit config also holds fit-only keys
-    cli = HoloCLI(ByteLM, WindowDataModule, subclass_mode_data=True, run=False,
-                  args={"model": saved["model"], "data": saved["data"]})
+    cli = HoloCLI(
+        ByteLM,
+        WindowDataModule,
+        subclass_mode_data=True,
+        run=False,
+        args={"model": saved["model"], "data": saved["data"]},
+    )
     dm = cli.datamodule
     dm.prepare_data()
     dm.setup("validate")

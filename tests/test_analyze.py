@@ -112,9 +112,21 @@ def test_analyze_command_on_a_trained_run(tmp_path):
     from holozero.analyze import main as analyze_main
 
     root = Path(__file__).resolve().parents[1]
-    run_cli(["fit", "--config", str(root / "configs" / "sweeps" / "tiny_text.yaml"), "--trainer.default_root_dir",
-             str(tmp_path), "--trainer.max_steps", "10", "--trainer.enable_progress_bar", "false",
-             "--data.init_args.cache_dir", str(tmp_path / "cache")])
+    run_cli(
+        [
+            "fit",
+            "--config",
+            str(root / "configs" / "sweeps" / "tiny_text.yaml"),
+            "--trainer.default_root_dir",
+            str(tmp_path),
+            "--trainer.max_steps",
+            "10",
+            "--trainer.enable_progress_bar",
+            "false",
+            "--data.init_args.cache_dir",
+            str(tmp_path / "cache"),
+        ]
+    )
     run = next((tmp_path / "lightning_logs").iterdir())
     analyze_main(["--ckpt_path", str(run / "checkpoints" / "last.ckpt"), "--windows", "8"])
     out = run / "analysis"

@@ -19,8 +19,11 @@ CONFIGS = ROOT / "configs"
 # a base config is a whole run (it has a trainer section); the rest stack on top of one
 BASE_CONFIGS = sorted(p for p in CONFIGS.glob("*.yaml") if "trainer" in yaml.safe_load(p.read_text()))
 SWEEPS = sorted(p for p in CONFIGS.rglob("*.yaml") if "grid" in yaml.safe_load(p.read_text()))  # sweep specs
-STACKED = sorted(p for p in CONFIGS.rglob("*.yaml") if p not in BASE_CONFIGS and p not in SWEEPS and
-                 "trainer" not in yaml.safe_load(p.read_text()))
+STACKED = sorted(
+    p
+    for p in CONFIGS.rglob("*.yaml")
+    if p not in BASE_CONFIGS and p not in SWEEPS and "trainer" not in yaml.safe_load(p.read_text())
+)
 SWEEP_BASES = sorted(p for p in CONFIGS.rglob("*.yaml") if p.parent.name == "sweeps" and p not in SWEEPS)
 
 

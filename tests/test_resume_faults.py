@@ -78,8 +78,9 @@ def _python(code: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
 
 
 def _holozero(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "holozero", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "holozero", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
 
 
 def test_kill_and_resume_equals_an_uninterrupted_run(corpus, tmp_path):
