@@ -42,3 +42,36 @@ class CountSaves(Callback):
 
     def on_save_checkpoint(self, trainer, pl_module, checkpoint):
         CountSaves.saves.append(trainer.global_step)
+
+
+def tiny_fit_args(
+    paths,
+    root: Path,
+    steps: int,
+    *,
+    door: str = "ZeroDoor",
+    dim: int = 64,
+    layers: int = 1,
+    heads: int = 2,
+    K: int = 2,
+    context: int = 16,
+    stream: int = 16,
+    batch: int = 4,
+    val_bytes: int = 256,
+    val_every: int = 4,
+    log_every: int = 1,
+    seed: int = 0,
+) -> list[str]:
+    """CLI arguments of a small text-only run over ``paths``, cached under ``root``'s parent."""
+    return [
+        "--seed_everything", str(seed), "--trainer.default_root_dir", str(root), "--trainer.max_steps", str(steps),
+        "--trainer.val_check_interval", str(val_every), "--trainer.check_val_every_n_epoch", "null",
+        "--trainer.log_every_n_steps", str(log_every), "--trainer.enable_progress_bar", "false",
+        "--trainer.enable_model_summary", "false", "--model.door", f"holozero.doors.{door}",
+        "--model.body", "models.Decoder", "--model.body.init_args.dim", str(dim),
+        "--model.body.init_args.n_layers", str(layers), "--model.body.init_args.n_heads", str(heads),
+        "--data", "datamodules.TextDataModule", "--data.init_args.paths", str(paths), "--data.init_args.K", str(K),
+        "--data.init_args.context_bytes", str(context), "--data.init_args.stream_bytes", str(stream),
+        "--data.init_args.batch_size", str(batch), "--data.init_args.val_bytes", str(val_bytes),
+        "--data.init_args.cache_dir", str(Path(root).parent / "cache"),
+    ]  # fmt: skip

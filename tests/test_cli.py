@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from helpers import run_cli, scalars, write_docs
+from helpers import run_cli, scalars, tiny_fit_args, write_docs
 
 from datamodules.base import WindowDataModule
 from datamodules.controls import markov2_chain
@@ -103,51 +103,29 @@ def test_door_swap_changes_only_the_door():
 
 
 def _fit(tmp: Path, paths: list[str], extra: list[str], steps: int, seed: int = 0) -> Path:
+    args = tiny_fit_args(
+        paths,
+        tmp,
+        steps,
+        dim=128,
+        layers=2,
+        heads=4,
+        K=4,
+        context=32,
+        stream=32,
+        batch=32,
+        val_every=max(steps // 3, 1),
+        log_every=10,
+        seed=seed,
+    )
     run_cli(
         [
             "fit",
-            "--seed_everything",
-            str(seed),
-            "--trainer.default_root_dir",
-            str(tmp),
-            "--trainer.max_steps",
-            str(steps),
-            "--trainer.val_check_interval",
-            str(max(steps // 3, 1)),
-            "--trainer.check_val_every_n_epoch",
-            "null",
-            "--trainer.enable_progress_bar",
-            "false",
-            "--trainer.log_every_n_steps",
-            "10",
-            "--trainer.enable_model_summary",
-            "false",
-            "--model.door",
-            "holozero.doors.ZeroDoor",
-            "--model.body",
-            "models.Decoder",
-            "--model.body.init_args.dim",
-            "128",
-            "--model.body.init_args.n_layers",
-            "2",
-            "--model.body.init_args.n_heads",
-            "4",
+            *args,
             "--model.lr",
             "3e-3",
             "--model.warmup_steps",
             "20",
-            "--data",
-            "datamodules.TextDataModule",
-            "--data.init_args.paths",
-            str(paths),
-            "--data.init_args.K",
-            "4",
-            "--data.init_args.context_bytes",
-            "32",
-            "--data.init_args.stream_bytes",
-            "32",
-            "--data.init_args.batch_size",
-            "32",
             "--data.init_args.cache_dir",
             str(tmp / "cache"),
             *extra,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import run_cli, write_docs
+from helpers import run_cli, tiny_fit_args, write_docs
 
 from datamodules.controls import markov2_chain
 from holozero.doors import DOORS
@@ -78,49 +78,7 @@ def checkpoint(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("gen")
     chain = markov2_chain(alphabet=16, alpha=0.5, seed=3)
     paths = write_docs(tmp / "data", [chain.sample(4000, np.random.default_rng(i)) for i in range(6)])
-    run_cli(
-        [
-            "fit",
-            "--seed_everything",
-            "0",
-            "--trainer.default_root_dir",
-            str(tmp),
-            "--trainer.max_steps",
-            "4",
-            "--trainer.val_check_interval",
-            "4",
-            "--trainer.check_val_every_n_epoch",
-            "null",
-            "--trainer.enable_progress_bar",
-            "false",
-            "--model.door",
-            "holozero.doors.ZeroDoor",
-            "--model.body",
-            "models.Decoder",
-            "--model.body.init_args.dim",
-            "64",
-            "--model.body.init_args.n_layers",
-            "1",
-            "--model.body.init_args.n_heads",
-            "2",
-            "--data",
-            "datamodules.TextDataModule",
-            "--data.init_args.paths",
-            str(paths),
-            "--data.init_args.K",
-            "2",
-            "--data.init_args.context_bytes",
-            "16",
-            "--data.init_args.stream_bytes",
-            "16",
-            "--data.init_args.batch_size",
-            "4",
-            "--data.init_args.val_bytes",
-            "64",
-            "--data.init_args.cache_dir",
-            str(tmp / "cache"),
-        ]
-    )
+    run_cli(["fit", *tiny_fit_args(paths, tmp, 4, val_bytes=64), "--data.init_args.cache_dir", str(tmp / "cache")])
     return next((tmp / "lightning_logs").iterdir()) / "checkpoints" / "last.ckpt"
 
 

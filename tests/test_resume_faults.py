@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
-from helpers import run_cli, scalars, write_docs
+from helpers import run_cli, scalars, tiny_fit_args, write_docs
 from lightning.pytorch.callbacks import Callback
 
 from datamodules.controls import markov2_chain
@@ -27,50 +27,7 @@ def corpus(tmp_path_factory):
 
 
 def _args(corpus, root: Path, steps: int = 12, door: str = "ZeroDoor", K: int = 2) -> list[str]:
-    return [
-        "--seed_everything",
-        "0",
-        "--trainer.default_root_dir",
-        str(root),
-        "--trainer.max_steps",
-        str(steps),
-        "--trainer.val_check_interval",
-        "4",
-        "--trainer.check_val_every_n_epoch",
-        "null",
-        "--trainer.log_every_n_steps",
-        "1",
-        "--trainer.enable_progress_bar",
-        "false",
-        "--trainer.enable_model_summary",
-        "false",
-        "--model.door",
-        f"holozero.doors.{door}",
-        "--model.body",
-        "models.Decoder",
-        "--model.body.init_args.dim",
-        "64",
-        "--model.body.init_args.n_layers",
-        "1",
-        "--model.body.init_args.n_heads",
-        "2",
-        "--data",
-        "datamodules.TextDataModule",
-        "--data.init_args.paths",
-        str(corpus),
-        "--data.init_args.K",
-        str(K),
-        "--data.init_args.context_bytes",
-        "16",
-        "--data.init_args.stream_bytes",
-        "16",
-        "--data.init_args.batch_size",
-        "4",
-        "--data.init_args.val_bytes",
-        "256",
-        "--data.init_args.cache_dir",
-        str(root.parent / "cache"),
-    ]
+    return tiny_fit_args(corpus, root, steps, door=door, K=K)
 
 
 def _python(code: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
