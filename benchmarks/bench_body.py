@@ -77,7 +77,7 @@ def timed(model: nn.Module, prefix, stream, targets) -> float:
 def profile_table(model: nn.Module, prefix, stream, targets, n: int) -> str:
     from torch.profiler import ProfilerActivity, profile
 
-    warnings.filterwarnings("ignore", message="Profiler clears events")
+    warnings.filterwarnings("ignore", message=".*Profiler clears events")
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         for _ in range(n):
             timed(model, prefix, stream, targets)

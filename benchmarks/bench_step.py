@@ -114,7 +114,7 @@ def main() -> None:
         from torch.profiler import ProfilerActivity, profile
 
         n_prof = 2 if args.quick else 5
-        warnings.filterwarnings("ignore", message="Profiler clears events")
+        warnings.filterwarnings("ignore", message=".*Profiler clears events")
         with profile(activities=[ProfilerActivity.CPU]) as prof:
             for _ in range(n_prof):
                 step()
