@@ -18,8 +18,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import describe  # noqa: E402
 
+from holozero.commands.generate import Generator  # noqa: E402
 from holozero.doors import DOORS  # noqa: E402
-from holozero.generate import Generator  # noqa: E402
 from models import ByteModel, Decoder  # noqa: E402
 
 

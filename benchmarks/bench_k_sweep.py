@@ -51,7 +51,7 @@ def worker(K: int, steps: int, B: int, C: int, S: int, dim: int, n_layers: int, 
     base_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
 
     def step() -> None:
-        logits = net(ids, S)
+        logits, _ = net(ids, S)
         assert logits.shape == (B, S, NUM_CLASSES)
         F.cross_entropy(logits.reshape(-1, NUM_CLASSES), ids[:, -S:].reshape(-1)).backward()
         opt.step()

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import describe  # noqa: E402
 
 from datamodules.base import WindowDataModule  # noqa: E402
-from holozero.cli import HoloCLI  # noqa: E402
+from holozero.commands.cli import HoloCLI  # noqa: E402
 from models import ByteLM  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,7 +53,7 @@ def main() -> None:
 
     def step(batch):
         S = batch["segment"].shape[1]
-        logits = net(batch["ids"], S)
+        logits, _ = net(batch["ids"], S)
         targets = batch["ids"][:, -S:]
         loss = torch.nn.functional.cross_entropy(
             logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=258

@@ -1,9 +1,11 @@
-"""Lightning callbacks: throughput, matched budgets, binding gap, hard-negative probes, attribution."""
+"""Lightning callbacks: thin hooks over the algorithms in holozero/ and models/ — run facts,
+throughput, matched budgets, binding gap, hard-negative probes, attribution."""
 
 from .attribution import AttributionMonitor
 from .binding import BindingGapMonitor
 from .budget import BudgetStop
 from .probes import ProbeSuite
+from .run_facts import RunFacts
 from .throughput import ByteThroughputMonitor
 
-__all__ = ["AttributionMonitor", "BindingGapMonitor", "BudgetStop", "ByteThroughputMonitor", "ProbeSuite"]
+__all__ = ["AttributionMonitor", "BindingGapMonitor", "BudgetStop", "ByteThroughputMonitor", "ProbeSuite", "RunFacts"]

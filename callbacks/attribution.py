@@ -10,7 +10,7 @@ from pathlib import Path
 import matplotlib.image
 from lightning.pytorch.callbacks import Callback
 
-from holozero.analyze import HSL_LAYOUT_DOORS, heatmaps, run, source_batches
+from holozero.attribution import heatmaps, readable, run, source_batches
 
 
 class AttributionMonitor(Callback):
@@ -24,7 +24,7 @@ class AttributionMonitor(Callback):
             return
         self.rounds += 1
         net = lm.net
-        if self.rounds % self.every_n_val or type(net.door).__name__ not in HSL_LAYOUT_DOORS or net.per_byte:
+        if self.rounds % self.every_n_val or not readable(net):
             return
         sources = getattr(trainer.datamodule, "val_sources", {}) or {}
         was_training = net.training

@@ -1,40 +1,17 @@
-"""Logs the binding gap (holozero.metrics.BindingGap) after every validation and test run
-whose data module has a captioned validation set."""
+"""Logs the binding gap (holozero.binding) after every validation and test run whose data
+module has a captioned validation set."""
 
 from __future__ import annotations
 
-import numpy as np
 from lightning.pytorch.callbacks import Callback
 
-from datamodules.sources import CaptionSource, fixed_derangement
-from holozero.metrics import BindingGap
+from holozero.binding import binding_gap
+from holozero.protocols import CaptionWindows
 
 
-def captioned_source(trainer) -> CaptionSource | None:
+def captioned_source(trainer) -> CaptionWindows | None:
     sources = getattr(trainer.datamodule, "val_sources", {}) or {}
-    return next((s for s in sources.values() if isinstance(s, CaptionSource)), None)
-
-
-def binding_gap(lm, source: CaptionSource, max_items: int = 512, batch_size: int = 64, seed: int = 0) -> dict:
-    """Evaluate the gap over (up to ``max_items``) validation items: each item's caption is
-    scored with its own conditioning and with the frame, the audio, or both taken from a
-    fixed derangement donor (never itself)."""
-    n = min(len(source), max_items)
-    if n < 2:
-        return {}
-    items = np.linspace(0, len(source) - 1, n).round().astype(np.int64)
-    donors = items[fixed_derangement(n, seed)]
-    metric = BindingGap().to(lm.device)
-    for lo in range(0, n, batch_size):
-        it, dn = items[lo : lo + batch_size], donors[lo : lo + batch_size]
-        matched, targets = lm.score(source.conditioned(it))
-        swapped = {
-            "both": lm.score(source.conditioned(it, frame_from=dn, audio_from=dn))[0],
-            "audio": lm.score(source.conditioned(it, audio_from=dn))[0],
-            "frame": lm.score(source.conditioned(it, frame_from=dn))[0],
-        }
-        metric.update(matched, swapped, targets)
-    return {k: float(v) for k, v in metric.compute().items()} | {"binding_gap/items": n}
+    return next((s for s in sources.values() if isinstance(s, CaptionWindows)), None)
 
 
 class BindingGapMonitor(Callback):

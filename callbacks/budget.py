@@ -8,6 +8,8 @@ import time
 from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.utilities import rank_zero_info
 
+from models.flops import bytes_per_batch, ensure_flops_per_batch
+
 
 class BudgetStop(Callback):
     """Args: flops, seconds, train_bytes — each None (no limit) or a positive number; the run
@@ -36,6 +38,15 @@ class BudgetStop(Callback):
         if self.train_bytes is not None and bytes_per_batch:
             steps.append(self.train_bytes / (bytes_per_batch * world_size))
         return max(1, int(min(steps) + 0.999999)) if steps else None
+
+    def setup(self, trainer, pl_module, stage: str) -> None:
+        """Before the optimizer is configured: a FLOPs or bytes budget ends the LR schedule
+        where it stops the run (``pl_module.schedule_horizon``, in steps)."""
+        if stage != "fit" or not self.active:
+            return
+        shapes = getattr(trainer.datamodule, "batch_shapes", None) or []
+        flops = ensure_flops_per_batch(trainer, pl_module) if self.flops is not None else None
+        pl_module.schedule_horizon = self.horizon(flops, bytes_per_batch(shapes) or None, trainer.world_size)
 
     def on_train_start(self, trainer, pl_module) -> None:
         self._t0 = time.perf_counter() - self.spent["seconds"]  # resumed runs keep what they spent

@@ -101,7 +101,8 @@ class CaptionedComponent(CaptionLayout):
         self.train_items, self.val_items = load_items(train_rows, self, on_bad), load_items(val_rows, self, on_bad)
 
         def make(items, shuffle):
-            labels = np.array([str(x) for x in items.labels])
+            labels = np.empty(len(items.labels), dtype=object)  # None: the item names no class
+            labels[:] = [None if x is None else str(x) for x in items.labels]
             return CaptionSource(items.prefix, items.stream, labels, self.frame_len, shuffle_captions=shuffle)
 
         return make(self.train_items, self.shuffle_captions), make(self.val_items, False)

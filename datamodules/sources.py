@@ -14,16 +14,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import torch
 
-from holozero.metrics import SEGMENTS
+from holozero.segments import as_batch
 from holozero.specials import PAD
-
-
-def as_batch(ids: np.ndarray, stream_len: int, segment: str) -> dict:
-    ids = torch.from_numpy(np.ascontiguousarray(ids, dtype=np.int64))
-    seg = torch.full((ids.shape[0], stream_len), SEGMENTS.index(segment), dtype=torch.long)
-    return {"ids": ids, "segment": seg}
 
 
 def _spread(i: int, count: int, span: int) -> int:
@@ -162,16 +155,3 @@ class CaptionSource:
 
     def fixed(self, i: int, count: int) -> dict:
         return self.window(np.array([_spread(i, count, len(self) - 1)]))
-
-
-def fixed_derangement(n: int, seed: int = 0) -> np.ndarray:
-    """A seeded permutation with no fixed point (Sattolo's algorithm: one n-cycle), so
-    every item gets a donor that is never itself."""
-    if n < 2:
-        raise ValueError(f"a derangement needs at least 2 items, got {n}")
-    rng = np.random.default_rng(seed)
-    p = np.arange(n)
-    for i in range(n - 1, 0, -1):
-        j = int(rng.integers(0, i))  # j < i: this is what rules out fixed points
-        p[i], p[j] = p[j], p[i]
-    return p

@@ -1,3 +1,3 @@
-from holozero.cli import main
+from holozero.commands import main
 
 main()

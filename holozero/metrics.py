@@ -12,9 +12,8 @@ import math
 import torch
 from torchmetrics import Metric
 
+from .segments import SEGMENTS
 from .specials import NUM_BYTES
-
-SEGMENTS = ("text", "caption", "audio", "frame")  # segment codes 0..3 of every stream byte
 
 
 class BitsPerByte(Metric):

@@ -1,30 +1,26 @@
-"""The LightningModule: door + body (injected), loss, bits-per-byte, optimizer and schedule.
+"""The LightningModule: door + body (injected), training and evaluation steps, bits-per-byte
+metrics, optimizer and schedule. Run facts and FLOPs are logged by ``callbacks.RunFacts``;
+a matched budget sets ``schedule_horizon`` (``callbacks.BudgetStop``).
 
 Batches are dicts from the data modules: ``ids`` [B, C+S] (prefix bytes then stream bytes)
-and ``segment`` [B, S] (segment code of every stream byte, see holozero.metrics.SEGMENTS).
+and ``segment`` [B, S] (segment code of every stream byte, see holozero.segments).
 """
 
 from __future__ import annotations
 
-import copy
 import math
 
 import lightning as L
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
-from lightning.fabric.utilities.throughput import measure_flops
-from lightning.pytorch.utilities import rank_zero_info
 
 from holozero.checkpoints import check_compatible, describe_model
 from holozero.doors import Door
+from holozero.losses import byte_bpb, mean_loss
 from holozero.metrics import BitsPerByte
-from holozero.specials import NUM_BYTES, NUM_CLASSES, PAD
 
 from .byte_model import ByteModel
 from .decoder import Decoder
-
-LN2 = math.log(2)
 
 
 def peak_memory_mb() -> float:
@@ -34,14 +30,6 @@ def peak_memory_mb() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
-def token_nats(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Per-target negative log-likelihood in nats, computed in float32."""
-    nats = F.cross_entropy(
-        logits.float().reshape(-1, NUM_CLASSES), targets.reshape(-1), reduction="none", ignore_index=PAD
-    )
-    return nats.view(targets.shape)
 
 
 class ByteLM(L.LightningModule):
@@ -73,7 +61,8 @@ class ByteLM(L.LightningModule):
         self.val_bpb = BitsPerByte()
         self.test_bpb = BitsPerByte()
         self._compiled = None
-        self.flops_per_batch: int | None = None
+        self.flops_per_batch: int | None = None  # measured by callbacks.RunFacts / BudgetStop
+        self.schedule_horizon: int | None = None  # steps; set by a FLOPs or bytes budget
         self.model_config: dict | None = None  # the resolved YAML of this model, set by the CLI
         # Non-finite losses are flagged on the device (no host sync per step) and checked at
         # logging intervals and before any checkpoint is written.
@@ -85,9 +74,9 @@ class ByteLM(L.LightningModule):
             # Kept outside the module tree: the state dict never sees `_orig_mod.` keys.
             object.__setattr__(self, "_compiled", torch.compile(self.net))
 
-    def forward(self, ids: torch.Tensor, stream_len: int) -> torch.Tensor:
+    def forward(self, ids: torch.Tensor, stream_len: int, targets: torch.Tensor | None = None):
         net = self._compiled if self._compiled is not None else self.net
-        return net(ids, stream_len)
+        return net(ids, stream_len, targets)
 
     @property
     def learned_input_parameters(self) -> int:
@@ -96,9 +85,8 @@ class ByteLM(L.LightningModule):
     def _nats(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
         ids, segment = batch["ids"], batch["segment"]
         S = segment.shape[1]
-        logits = self(ids, S)
         targets = ids[:, ids.shape[1] - S :]
-        return token_nats(logits, targets), targets
+        return self(ids, S, targets)[1], targets
 
     @torch.no_grad()
     def score(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
@@ -114,14 +102,12 @@ class ByteLM(L.LightningModule):
     # --- steps -----------------------------------------------------------------------
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         nats, targets = self._nats(batch)
-        is_target = targets != PAD
-        loss = (nats * is_target).sum() / is_target.sum().clamp_min(1)
+        loss = mean_loss(nats, targets)
         first_bad = (self._bad_step < 0) & ~torch.isfinite(loss)
         self._bad_step.copy_(torch.where(first_bad, torch.tensor(self.global_step), self._bad_step))
         if self.global_step % max(self.trainer.log_every_n_steps, 1) == 0:
             self.check_finite()
-        is_byte = targets < NUM_BYTES
-        bpb = (nats * is_byte).sum() / is_byte.sum().clamp_min(1) / LN2
+        bpb = byte_bpb(nats, targets)
         # tensors, not floats: Lightning reads them only at logging intervals (no host sync per step)
         self.log("train/loss", loss, prog_bar=True)
         self.log("train/bpb", bpb)
@@ -181,57 +167,6 @@ class ByteLM(L.LightningModule):
         self.log_dict({f"{stage}/{k}": v for k, v in values.items()}, prog_bar=False)
         metric.reset()
 
-    # --- start-of-run bookkeeping ------------------------------------------------------
-    def on_fit_start(self) -> None:
-        body = sum(p.numel() for p in self.net.body.parameters())
-        door = self.learned_input_parameters
-        rank_zero_info(
-            f"holozero: door={type(self.net.door).__name__}(K={self.net.door.K}) learned input params={door:,}; "
-            f"body params={body:,} (dim {self.net.body.dim}, {self.net.body.n_layers} layers, "
-            f"{self.net.body.n_heads} heads); total trainable={door + body:,}"
-        )
-        if self.logger is not None:
-            skipped = getattr(self.trainer.datamodule, "skipped_items", 0)
-            self.logger.log_metrics(
-                {"model/learned_input_params": door, "model/body_params": body, "data/skipped_items": skipped}, step=0
-            )
-        if self.flops_per_batch is None:
-            self.flops_per_batch = self._measure_flops()
-        shapes = getattr(self.trainer.datamodule, "batch_shapes", None) or []
-        bytes_per_batch = sum(share * B * W for (B, W), _, share in shapes)
-        if self.logger is not None and self.flops_per_batch and bytes_per_batch:
-            self.logger.log_metrics(
-                {
-                    "model/flops_per_batch": float(self.flops_per_batch),
-                    "model/flops_per_byte": self.flops_per_batch / bytes_per_batch,
-                },
-                step=0,
-            )
-
-    def _measure_flops(self) -> int | None:
-        """FLOPs of one training batch (forward + backward), counted on the meta device; with
-        several window layouts (a mixture), their average weighted by batch share."""
-        shapes = getattr(self.trainer.datamodule, "batch_shapes", None)
-        if not shapes:
-            return None
-        with torch.device("meta"):
-            net = copy.deepcopy(self.net).to("meta")
-        total = 0.0
-        for (B, W), S, share in shapes:
-            ids = torch.zeros(B, W, dtype=torch.long, device="meta")
-            total += share * measure_flops(net, lambda ids=ids, S=S: net(ids, S), loss_fn=torch.Tensor.sum)
-        return int(total)
-
-    def _budget_horizon(self) -> int | None:
-        budgets = [c for c in self.trainer.callbacks if hasattr(c, "horizon") and getattr(c, "active", False)]
-        if not budgets:
-            return None
-        if self.flops_per_batch is None:
-            self.flops_per_batch = self._measure_flops()
-        shapes = getattr(self.trainer.datamodule, "batch_shapes", None) or []
-        bytes_per_batch = sum(share * B * W for (B, W), _, share in shapes) or None
-        return budgets[0].horizon(self.flops_per_batch, bytes_per_batch, self.trainer.world_size)
-
     # --- optimisation --------------------------------------------------------------------
     def configure_optimizers(self):
         decay, no_decay = [], []
@@ -248,9 +183,8 @@ class ByteLM(L.LightningModule):
         fused = self.device.type in ("cuda", "cpu")
         optimizer = torch.optim.AdamW(groups, lr=self.hparams.lr, betas=tuple(self.hparams.betas), fused=fused)
         total = max(int(self.trainer.estimated_stepping_batches), 1)
-        budget_steps = self._budget_horizon()
-        if budget_steps is not None:  # a FLOPs / bytes budget ends the run: end the schedule there
-            total = min(total, budget_steps)
+        if self.schedule_horizon is not None:  # a FLOPs / bytes budget ends the run: end the schedule there
+            total = min(total, self.schedule_horizon)
         warmup, floor = self.hparams.warmup_steps, self.hparams.min_lr_ratio
 
         def schedule(step: int) -> float:

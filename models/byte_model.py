@@ -1,6 +1,7 @@
-"""Door + body as one plain nn.Module: byte windows in, next-byte logits out.
+"""Door + body as one plain nn.Module: byte windows in, next-byte logits and their loss out.
 
-This is the unit that ``torch.compile`` wraps and that FLOPs are measured on.
+This is the unit that ``torch.compile`` wraps, that FLOPs are measured on, and that every
+scorer (training, validation, probes, attribution, evaluation) calls.
 """
 
 from __future__ import annotations
@@ -9,12 +10,14 @@ import torch
 import torch.nn as nn
 
 from holozero.doors import Door
+from holozero.losses import token_nats
 
 from .decoder import Decoder
 
 
 class ByteModel(nn.Module):
-    """``forward(ids [B, C+S], stream_len=S) -> logits [B, S, 258]`` for the last S bytes.
+    """``forward(ids [B, C+S], stream_len=S, targets=None) -> (logits [B, S, 258], nats)``
+    for the last S bytes; ``nats`` [B, S] is the per-target loss of ``targets`` (None without).
 
     Packed (default): the first C bytes enter as K-byte slots, the last S as the per-byte
     stream; the window is featurized once, so context channels are continuous across the
@@ -28,11 +31,14 @@ class ByteModel(nn.Module):
             raise ValueError(f"door dim {door.dim} != body dim {body.dim}")
         self.door, self.body, self.per_byte = door, body, per_byte
 
-    def forward(self, ids: torch.Tensor, stream_len: int) -> torch.Tensor:
+    def forward(
+        self, ids: torch.Tensor, stream_len: int, targets: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         if self.per_byte:
             stream = self.door.stream(ids)
-            prefix = stream[:, :0]
-            logits = self.body(prefix, stream)  # predicts bytes 1..W-1
-            return logits[:, logits.shape[1] - stream_len :]
-        prefix, stream = self.door.split_window(ids, ids.shape[1] - stream_len)
-        return self.body(prefix, stream)
+            logits = self.body(stream[:, :0], stream)  # predicts bytes 1..W-1
+            logits = logits[:, logits.shape[1] - stream_len :]
+        else:
+            prefix, stream = self.door.split_window(ids, ids.shape[1] - stream_len)
+            logits = self.body(prefix, stream)
+        return logits, (None if targets is None else token_nats(logits, targets))

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 from lightning.pytorch.callbacks import Callback
 
-from holozero.cli import main
-from holozero.events import read_scalars as scalars  # noqa: F401 (used by the tests)
+from holozero.commands import main
+from holozero.commands.events import read_scalars as scalars  # noqa: F401 (used by the tests)
 
 
 def run_cli(args: list[str]) -> None:

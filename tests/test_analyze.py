@@ -10,10 +10,10 @@ import pytest
 import torch
 import torch.nn as nn
 
-from holozero.analyze import markdown, run
+from holozero.attribution import markdown, run
 from holozero.doors import DOORS
 from holozero.features import BASE_GROUPS, FEAT_DIM, GROUPS
-from holozero.metrics import SEGMENTS
+from holozero.segments import SEGMENTS
 from models import ByteModel, Decoder
 
 K, DIM = 4, 128
@@ -109,7 +109,7 @@ def test_analyze_command_on_a_trained_run(tmp_path):
 
     from helpers import run_cli
 
-    from holozero.analyze import main as analyze_main
+    from holozero.commands.analyze import main as analyze_main
 
     root = Path(__file__).resolve().parents[1]
     run_cli(

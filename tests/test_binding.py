@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from callbacks.binding import binding_gap
-from callbacks.probes import format_table, run_probes
-from datamodules.sources import CaptionSource, SequenceSource, fixed_derangement
+from datamodules.sources import CaptionSource, SequenceSource
+from holozero.binding import binding_gap, fixed_derangement
 from holozero.metrics import BindingGap
+from holozero.probes import format_table, run_probes
 from holozero.specials import EOS, NUM_BYTES, PAD, SEP
 
 FRAME, AUDIO, CAP = 4, 6, 5  # tiny layout: 4 frame bytes, 6 audio bytes, 5 caption ids
@@ -142,3 +142,11 @@ def test_shifted_window_probe_measures_use_of_the_adjacent_past():
     r = results["shifted_window/audio"]
     assert r["status"] == "ok" and r["mean"] == pytest.approx(8.0)
     assert NUM_BYTES == 256
+
+
+def test_probe_fill_values_are_silence_and_black():
+    from torchaudio.functional import mu_law_encoding
+
+    from holozero.probes import BLACK, SILENCE
+
+    assert SILENCE == int(mu_law_encoding(torch.tensor(0.0), 256)) and BLACK == 0

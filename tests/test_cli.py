@@ -11,7 +11,7 @@ from helpers import run_cli, scalars, tiny_fit_args, write_docs
 
 from datamodules.base import WindowDataModule
 from datamodules.controls import markov2_chain
-from holozero.cli import HoloCLI
+from holozero.commands.cli import HoloCLI
 from models import ByteLM
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,7 +74,7 @@ def test_sweep_base_config_parses(config):
 
 @pytest.mark.parametrize("spec", SWEEPS, ids=lambda p: p.name)
 def test_sweep_specs_expand_and_every_run_parses(spec):
-    from holozero.sweep import expand, fit_args, load_spec
+    from holozero.commands.sweep import expand, fit_args, load_spec
 
     loaded = load_spec(spec)
     runs = expand(loaded)

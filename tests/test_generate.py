@@ -8,10 +8,10 @@ import torch
 from helpers import run_cli, tiny_fit_args, write_docs
 
 from datamodules.controls import markov2_chain
+from holozero.commands.generate import Generator, layout, load_model, sample
+from holozero.commands.generate import main as generate_main
 from holozero.doors import DOORS
 from holozero.features import FEAT_DIM, invert_value_features
-from holozero.generate import Generator, layout, load_model, sample
-from holozero.generate import main as generate_main
 from models import ByteModel, Decoder
 
 

@@ -2,7 +2,8 @@ import math
 
 import torch
 
-from holozero.metrics import SEGMENTS, BitsPerByte
+from holozero.metrics import BitsPerByte
+from holozero.segments import SEGMENTS
 from holozero.specials import EOS, SEP
 
 

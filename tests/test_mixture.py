@@ -15,7 +15,7 @@ from datamodules.controls import markov2_chain, synthetic_corpus
 from datamodules.demo_sources import video_clips
 from datamodules.errors import BadItemError
 from datamodules.sources import SequenceSource
-from holozero.metrics import SEGMENTS
+from holozero.segments import SEGMENTS
 from holozero.specials import EOS
 
 

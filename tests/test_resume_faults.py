@@ -45,7 +45,7 @@ def test_kill_and_resume_equals_an_uninterrupted_run(corpus, tmp_path):
     whole = _holozero("fit", *_args(corpus, tmp_path / "a"))
     assert whole.returncode == 0, whole.stderr[-2000:]
     killed = _python(
-        "import sys; sys.path.insert(0, 'tests'); from holozero.cli import main; "
+        "import sys; sys.path.insert(0, 'tests'); from holozero.commands import main; "
         f"main(['fit', *{_args(corpus, tmp_path / 'b')!r}, '--trainer.callbacks+=helpers.KillAtStep', "
         "'--trainer.callbacks.step=10'])"
     )

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import yaml
 
-from holozero.events import read_scalars
-from holozero.report import main as report_main
-from holozero.sweep import expand, load_spec, run_id
-from holozero.sweep import main as sweep_main
+from holozero.commands.events import read_scalars
+from holozero.commands.report import main as report_main
+from holozero.commands.sweep import expand, load_spec, run_id
+from holozero.commands.sweep import main as sweep_main
 
 ROOT = Path(__file__).resolve().parents[1]
 

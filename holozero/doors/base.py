@@ -24,6 +24,7 @@ class Door(nn.Module):
 
     name: str = ""
     fixed: bool = True
+    hsl_layout: bool = False  # per-position features are HSL's 27 channels in HSL's column order
 
     def __init__(self, K: int = 8, dim: int = 512, tail: str = "pad"):
         super().__init__()

@@ -23,6 +23,7 @@ class ZeroDoor(Door):
     """HSL features, K·27 channels at fixed addresses, zero-padded to dim: 0 learned parameters."""
 
     name = "zero"
+    hsl_layout = True
 
     def __init__(self, K: int = 8, dim: int = 512, tail: str = "pad"):
         super().__init__(K, dim, tail)
@@ -108,6 +109,8 @@ class ZeroContextOnlyDoor(ZeroGroupsDoor):
 class _ValueSwapDoor(Door):
     """HSL layout with the 18 value channels read from another [259, 18] table; specials
     keep their HSL rows (phase (0, 0), which the swapped byte rows are checked against)."""
+
+    hsl_layout = True
 
     def __init__(self, K: int, dim: int, tail: str):
         super().__init__(K, dim, tail)
@@ -204,6 +207,7 @@ class HSLProjDoor(Door):
 
     name = "hsl_proj"
     fixed = False
+    hsl_layout = True
 
     def __init__(self, K: int = 8, dim: int = 512, tail: str = "pad"):
         super().__init__(K, dim, tail)

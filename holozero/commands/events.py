@@ -1,7 +1,7 @@
 """Read a run's TensorBoard scalars with TensorBoard's own event reader.
 
-python -m holozero.events lightning_logs/version_0                  # last value of every tag
-python -m holozero.events lightning_logs/version_0 val/binding_gap  # every value of one tag
+python -m holozero.commands.events lightning_logs/version_0                  # last value of every tag
+python -m holozero.commands.events lightning_logs/version_0 val/binding_gap  # every value of one tag
 """
 
 from __future__ import annotations

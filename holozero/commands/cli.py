@@ -18,11 +18,11 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 
-from callbacks import AttributionMonitor, BindingGapMonitor, BudgetStop, ByteThroughputMonitor, ProbeSuite
+from callbacks import AttributionMonitor, BindingGapMonitor, BudgetStop, ByteThroughputMonitor, ProbeSuite, RunFacts
 from datamodules.base import WindowDataModule
 from models import ByteLM
 
-from .checkpoints import check_compatible, read_checkpoint
+from holozero.checkpoints import check_compatible, read_checkpoint
 
 
 def default_precision() -> str:
@@ -59,6 +59,7 @@ class HoloCLI(LightningCLI):
                 "trainer.precision": default_precision(),
             }
         )
+        parser.add_lightning_class_args(RunFacts, "run_facts")
         parser.add_lightning_class_args(ByteThroughputMonitor, "throughput")
         parser.add_lightning_class_args(BindingGapMonitor, "binding")
         parser.add_lightning_class_args(ProbeSuite, "probes")
@@ -99,11 +100,6 @@ class HoloCLI(LightningCLI):
 
 
 def main(args: list[str] | None = None) -> None:
-    argv = sys.argv[1:] if args is None else args
-    if argv[:1] in (["generate"], ["sweep"], ["report"], ["analyze"]):  # ours, beside Lightning's subcommands
-        from . import analyze, generate, report, sweep
-
-        return {"generate": generate, "sweep": sweep, "report": report, "analyze": analyze}[argv[0]].main(argv[1:])
     HoloCLI(
         ByteLM,
         WindowDataModule,
@@ -111,7 +107,3 @@ def main(args: list[str] | None = None) -> None:
         save_config_kwargs={"overwrite": True},
         args=args,
     )
-
-
-if __name__ == "__main__":
-    main()

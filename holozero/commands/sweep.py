@@ -35,7 +35,7 @@ from pathlib import Path
 import yaml
 
 GRID_ORDER = ("door", "K", "modalities", "budget", "configs", "seed")
-DOOR_CONFIGS = Path(__file__).resolve().parents[1] / "configs" / "doors"
+DOOR_CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "doors"
 
 
 def load_spec(path: str | Path) -> dict:

@@ -21,7 +21,7 @@ import yaml
 from scipy import stats
 
 from .events import read_scalars
-from .stats import mean_interval
+from holozero.stats import mean_interval
 from .sweep import arm_of, run_id
 
 METRICS = ("val/bpb", "val/text_bpb", "val/caption_bpb", "val/audio_bpb", "val/frame_bpb", "val/binding_gap")

@@ -1,4 +1,4 @@
-"""``holozero analyze --ckpt_path CKPT``: where the model reads the zero door.
+"""Where a model reads the HSL door: the maths of ``holozero analyze`` and the attribution callback.
 
 Channels enter the zero door unmixed at fixed addresses (byte k of a slot, channel c at
 address k·27 + c), so the first learned layer can be read directly. Per feature group
@@ -11,31 +11,30 @@ address k·27 + c), so the first learned layer can be read directly. Per feature
     95% interval over windows.
 (c) gradient × input: |∂loss/∂feature · feature| summed per group / position, as shares,
     averaged over validation windows of each modality.
-
-Writes ``analysis.json``, ``analysis.md`` and PNG heatmaps (group × modality, slot position ×
-modality) into ``--out`` (default: ``analysis/`` beside the checkpoint's run).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import math
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from .features import BASE_GROUPS, FEAT_DIM, GROUPS
-from .metrics import SEGMENTS
-from .specials import NUM_BYTES, PAD
+from .losses import token_nats, window_bpb
+from .segments import SEGMENTS
+from .specials import NUM_BYTES
 from .stats import mean_interval
 
-HSL_LAYOUT_DOORS = ("ZeroDoor", "HSLProjDoor", "RandomDoor", "PermutedDoor", "LearnedValueDoor")
+
+def readable(net) -> bool:
+    """True when the model can be read this way: a packed model behind a door that keeps the
+    27-channel HSL layout at fixed addresses (``Door.hsl_layout``)."""
+    return bool(getattr(net.door, "hsl_layout", False)) and net.door.feat_dim == FEAT_DIM and not net.per_byte
 
 
 def _check(net) -> None:
-    if type(net.door).__name__ not in HSL_LAYOUT_DOORS or net.door.feat_dim != FEAT_DIM:
+    if not getattr(net.door, "hsl_layout", False) or net.door.feat_dim != FEAT_DIM:
         raise ValueError(f"analyze reads the 27-channel HSL layout; {type(net.door).__name__} has another layout")
     if net.per_byte:
         raise ValueError("analyze needs a packed model (per_byte=False)")
@@ -56,15 +55,11 @@ def windowed_nats(net, ids: torch.Tensor, S: int, channel_mask=None, position: i
     feats.requires_grad_(grad)
     logits = net.body(door.slots(feats[:, :C]), door.lift_stream(feats[:, C:]))
     targets = ids[:, C:]
-    nats = torch.nn.functional.cross_entropy(
-        logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1), reduction="none", ignore_index=PAD
-    ).view(targets.shape)
-    return nats, targets, feats
+    return token_nats(logits, targets), targets, feats
 
 
 def _bpb(nats: torch.Tensor, targets: torch.Tensor) -> np.ndarray:
-    is_byte = targets < NUM_BYTES
-    return ((nats * is_byte).sum(-1) / is_byte.sum(-1).clamp_min(1) / math.log(2)).detach().cpu().numpy()
+    return window_bpb(nats, targets).detach().cpu().numpy()
 
 
 def weight_mass(net) -> dict:
@@ -242,52 +237,3 @@ def source_batches(sources: dict, windows: int) -> dict[str, dict]:
         batch = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
         batches[SEGMENTS[int(batch["segment"][0, 0])]] = batch
     return batches
-
-
-def validation_batches(config: Path, windows: int) -> dict[str, dict]:
-    """Up to ``windows`` fixed validation windows per modality of the run's own data."""
-    import yaml
-
-    from datamodules.base import WindowDataModule
-    from models import ByteLM
-
-    from .cli import HoloCLI
-
-    saved = yaml.safe_load(Path(config).read_text())  # a saved fit config also holds fit-only keys
-    cli = HoloCLI(
-        ByteLM,
-        WindowDataModule,
-        subclass_mode_data=True,
-        run=False,
-        args={"model": saved["model"], "data": saved["data"]},
-    )
-    dm = cli.datamodule
-    dm.prepare_data()
-    dm.setup("validate")
-    return source_batches(dm.val_sources, windows)
-
-
-def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(
-        prog="holozero analyze", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    p.add_argument("--ckpt_path", required=True)
-    p.add_argument("--config", help="the run's config.yaml (default: the one beside the checkpoint's run)")
-    p.add_argument("--windows", type=int, default=64, help="validation windows per modality")
-    p.add_argument("--out", help="output folder (default: <run>/analysis)")
-    args = p.parse_args(argv)
-    from .generate import load_model
-
-    ckpt = Path(args.ckpt_path)
-    config = Path(args.config) if args.config else ckpt.parent.parent / "config.yaml"
-    if not config.exists():
-        raise SystemExit(f"no run config at {config}; pass --config")
-    net, _, _ = load_model(ckpt)
-    result = run(net, validation_batches(config, args.windows))
-    out = Path(args.out) if args.out else ckpt.parent.parent / "analysis"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "analysis.json").write_text(json.dumps(result, indent=1))
-    (out / "analysis.md").write_text(markdown(result))
-    pngs = heatmaps(result, out)
-    print(markdown(result))
-    print(f"holozero analyze: {out / 'analysis.md'}, {out / 'analysis.json'}, {len(pngs)} heatmaps")

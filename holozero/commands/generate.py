@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from .specials import EOS, NUM_BYTES, SEP
+from holozero.specials import EOS, NUM_BYTES, SEP
 
 
 def layout(length: int, K: int, context_bytes: int, stream_bytes: int, per_byte: bool) -> tuple[int, int]:
@@ -115,7 +115,7 @@ def load_model(ckpt_path: str | Path):
 
     from models import ByteLM
 
-    from .checkpoints import read_checkpoint
+    from holozero.checkpoints import read_checkpoint
 
     ckpt = read_checkpoint(ckpt_path)
     meta = ckpt["holozero"]

@@ -1,0 +1,37 @@
+"""Facts of a run, logged once at the start of training: learned input parameters, body
+parameters, skipped data items and the training FLOPs per batch and per byte."""
+
+from __future__ import annotations
+
+from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.utilities import rank_zero_info
+
+from models.flops import bytes_per_batch, ensure_flops_per_batch
+
+
+class RunFacts(Callback):
+    def setup(self, trainer, lm, stage: str) -> None:
+        if stage == "fit":  # before the throughput monitor's first batch reads it
+            ensure_flops_per_batch(trainer, lm)
+
+    def on_fit_start(self, trainer, lm) -> None:
+        net = lm.net
+        body = sum(p.numel() for p in net.body.parameters())
+        door = net.door.learned_parameters
+        rank_zero_info(
+            f"holozero: door={type(net.door).__name__}(K={net.door.K}) learned input params={door:,}; "
+            f"body params={body:,} (dim {net.body.dim}, {net.body.n_layers} layers, "
+            f"{net.body.n_heads} heads); total trainable={door + body:,}"
+        )
+        if lm.logger is None:
+            return
+        skipped = getattr(trainer.datamodule, "skipped_items", 0)
+        lm.logger.log_metrics(
+            {"model/learned_input_params": door, "model/body_params": body, "data/skipped_items": skipped}, step=0
+        )
+        flops = ensure_flops_per_batch(trainer, lm)
+        per_batch = bytes_per_batch(getattr(trainer.datamodule, "batch_shapes", None) or [])
+        if flops and per_batch:
+            lm.logger.log_metrics(
+                {"model/flops_per_batch": float(flops), "model/flops_per_byte": flops / per_batch}, step=0
+            )
