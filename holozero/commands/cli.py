@@ -11,7 +11,6 @@ and 32-true on CPU. Logs go to TensorBoard under ``lightning_logs/``.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import torch
@@ -20,9 +19,8 @@ from lightning.pytorch.cli import LightningCLI
 
 from callbacks import AttributionMonitor, BindingGapMonitor, BudgetStop, ByteThroughputMonitor, ProbeSuite, RunFacts
 from datamodules.base import WindowDataModule
-from models import ByteLM
-
 from holozero.checkpoints import check_compatible, read_checkpoint
+from models import ByteLM
 
 
 def default_precision() -> str:

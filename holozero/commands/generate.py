@@ -113,9 +113,8 @@ def load_model(ckpt_path: str | Path):
     """(ByteModel, context_bytes, stream_bytes) from a holozero checkpoint alone."""
     from jsonargparse import ArgumentParser
 
-    from models import ByteLM
-
     from holozero.checkpoints import read_checkpoint
+    from models import ByteLM
 
     ckpt = read_checkpoint(ckpt_path)
     meta = ckpt["holozero"]

@@ -20,8 +20,9 @@ import numpy as np
 import yaml
 from scipy import stats
 
-from .events import read_scalars
 from holozero.stats import mean_interval
+
+from .events import read_scalars
 from .sweep import arm_of, run_id
 
 METRICS = ("val/bpb", "val/text_bpb", "val/caption_bpb", "val/audio_bpb", "val/frame_bpb", "val/binding_gap")
