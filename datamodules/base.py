@@ -34,15 +34,25 @@ class BadItems:
 
 
 class WindowDataModule(L.LightningDataModule):
+    """Arguments every data module shares (the presets pass them through ``**kwargs``):
+
+    K: bytes per slot (linked to the door); batch_size: windows per batch; val_bytes:
+    validation byte budget per component (the same windows whatever the batch size);
+    on_bad_item: ``error`` (default) names the file and the reason, ``skip`` skips, counts
+    and reports every skipped item; seed: training window order (None takes the run's
+    ``--seed_everything``); num_workers: DataLoader workers; cache_dir: byte stores and the
+    embedded corpus (default ``~/.cache/holozero`` or ``$HOLOZERO_CACHE``).
+    """
+
     def __init__(
         self,
-        K: int,
-        batch_size: int,
-        val_bytes: int,
-        seed: int | None,
-        num_workers: int,
-        cache_dir: str | None,
-        on_bad_item: str,
+        K: int = 8,
+        batch_size: int = 16,
+        val_bytes: int = 16384,
+        on_bad_item: str = "error",
+        seed: int | None = None,
+        num_workers: int = 0,
+        cache_dir: str | None = None,
     ):
         super().__init__()
         if K < 1 or batch_size < 1 or val_bytes < 1:
@@ -52,6 +62,7 @@ class WindowDataModule(L.LightningDataModule):
         self.num_workers, self.cache_dir = num_workers, cache_dir
         self.train_sources: dict = {}
         self.val_sources: dict = {}
+        self.save_hyperparameters(ignore=["text", "captioned", "audio", "frames"])
 
     # --- to define ---------------------------------------------------------------------
     def components(self) -> dict:

@@ -13,7 +13,6 @@ import glob
 import hashlib
 import json
 import os
-import shutil
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from holozero.specials import EOS
+
+from .cache import build_once
 
 FORMAT_VERSION = 1
 
@@ -118,26 +119,25 @@ def build_store(
     files = resolve_paths(paths)
     train_idx, val_idx = split_documents(len(files), val_fraction, split_seed)
     root = Path(cache_root or default_cache_root()) / "text" / _cache_key(files, val_fraction, split_seed, transform)
-    meta_path = root / "meta.json"
-    if meta_path.exists():
-        return SplitStore(root, json.loads(meta_path.read_text()))
-    tmp = root.with_name(root.name + f".tmp{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    meta = {"version": FORMAT_VERSION, "val_fraction": val_fraction, "split_seed": split_seed, "transform": transform}
-    for split, idx in (("train", train_idx), ("val", val_idx)):
-        chosen = [files[i] for i in idx]
-        n_ids = _write_stream(tmp / f"{split}.u16", chosen, transform)
-        meta[split] = {
-            "documents": len(chosen),
-            "ids": n_ids,
-            "bytes": n_ids - len(chosen),
-            "empty_documents": [str(f) for f in chosen if f.stat().st_size == 0],  # kept: an EOS each
-            "files": [str(f) for f in chosen],
+
+    def build(tmp: Path) -> None:
+        meta = {
+            "version": FORMAT_VERSION,
+            "val_fraction": val_fraction,
+            "split_seed": split_seed,
+            "transform": transform,
         }
-    (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
-    try:
-        os.replace(tmp, root)
-    except OSError:  # another process finished the same build first
-        shutil.rmtree(tmp, ignore_errors=True)
-    return SplitStore(root, json.loads(meta_path.read_text()))
+        for split, idx in (("train", train_idx), ("val", val_idx)):
+            chosen = [files[i] for i in idx]
+            n_ids = _write_stream(tmp / f"{split}.u16", chosen, transform)
+            meta[split] = {
+                "documents": len(chosen),
+                "ids": n_ids,
+                "bytes": n_ids - len(chosen),
+                "empty_documents": [str(f) for f in chosen if f.stat().st_size == 0],  # kept: an EOS each
+                "files": [str(f) for f in chosen],
+            }
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
+
+    build_once(root, "meta.json", build)
+    return SplitStore(root, json.loads((root / "meta.json").read_text()))

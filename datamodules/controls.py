@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .byte_store import default_cache_root
+from .cache import build_once
 
 CONTROLS = ("zlib", "uniform", "markov")
 
@@ -67,18 +67,12 @@ def synthetic_corpus(
     else:
         raise ValueError(f"synthetic control must be 'uniform' or 'markov', got {kind!r}")
     root = Path(cache_root or default_cache_root()) / "controls" / f"{kind}-{documents}x{doc_bytes}-s{seed}"
-    if (root / ".done").exists():
-        return root, floor
-    tmp = root.with_name(root.name + f".tmp{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    for d in range(documents):
-        rng = np.random.default_rng([seed, d])
-        data = rng.integers(0, 256, doc_bytes) if kind == "uniform" else chain.sample(doc_bytes, rng)
-        (tmp / f"{d:04d}.bin").write_bytes(data.astype(np.uint8).tobytes())
-    (tmp / ".done").write_text(json.dumps({"kind": kind, "bpb_floor": floor}))
-    try:
-        os.replace(tmp, root)
-    except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return root, floor
+
+    def build(tmp: Path) -> None:
+        for d in range(documents):
+            rng = np.random.default_rng([seed, d])
+            data = rng.integers(0, 256, doc_bytes) if kind == "uniform" else chain.sample(doc_bytes, rng)
+            (tmp / f"{d:04d}.bin").write_bytes(data.astype(np.uint8).tobytes())
+        (tmp / ".done").write_text(json.dumps({"kind": kind, "bpb_floor": floor}))
+
+    return build_once(root, ".done", build), floor

@@ -12,12 +12,12 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import shutil
 from pathlib import Path
 
 from lightning.pytorch.utilities import rank_zero_info
 
 from .byte_store import default_cache_root
+from .cache import build_once
 
 CORPUS_VERSION = "text-v1"
 
@@ -58,19 +58,17 @@ def default_text_corpus(cache_root: str | os.PathLike | None = None) -> Path:
     if (root / ".done").exists():
         return root
     rank_zero_info(f"holozero: building the default text corpus (English + Korean) in {root} ...")
-    tmp = root.with_name(root.name + f".tmp{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
     docs = english_documents() + korean_documents()
-    for rel, text in docs:
-        path = tmp / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(text.encode("utf-8"))
     n_bytes = sum(len(t.encode("utf-8")) for _, t in docs)
-    # the marker is hidden, so it is never read as a document
-    (tmp / ".done").write_text(json.dumps({"documents": len(docs), "bytes": n_bytes}))
-    try:
-        os.replace(tmp, root)
-    except OSError:  # built concurrently by another process
-        shutil.rmtree(tmp, ignore_errors=True)
+
+    def build(tmp: Path) -> None:
+        for rel, text in docs:
+            path = tmp / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(text.encode("utf-8"))
+        # the marker is hidden, so it is never read as a document
+        (tmp / ".done").write_text(json.dumps({"documents": len(docs), "bytes": n_bytes}))
+
+    build_once(root, ".done", build)
     rank_zero_info(f"holozero: default text corpus ready: {len(docs)} documents, {n_bytes:,} bytes")
     return root

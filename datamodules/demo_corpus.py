@@ -28,6 +28,7 @@ from torchvision.io import write_png
 from tqdm import tqdm
 
 from .byte_store import default_cache_root
+from .cache import build_once
 from .demo_sources import DIGIT_WORDS, RATES, VOICES, mnist_digits, sklearn_digits, speak, video_clips
 
 DEMO_VERSION = "demo-v1"
@@ -77,9 +78,8 @@ def _write_images(folder: Path, progress) -> list[tuple[str, int]]:
     return images
 
 
-def build(root: Path) -> None:
-    tmp = root.with_name(root.name + f".tmp{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
+def build(tmp: Path) -> None:
+    """Write the whole corpus into ``tmp`` (``cache.build_once`` moves it into place)."""
     for sub in ("images", "speech", "video"):
         (tmp / sub).mkdir(parents=True)
     n_speech = sum(len(w) * min(len(VOICES[lang]), VOICES_PER_LANGUAGE) * len(RATES) for lang, w in DIGIT_WORDS.items())
@@ -103,15 +103,11 @@ def build(root: Path) -> None:
             }
             out.write(json.dumps(item, ensure_ascii=False) + "\n")
     (tmp / ".done").write_text(json.dumps({"images": len(images), "recordings": n_speech}))
-    try:
-        os.replace(tmp, root)
-    except OSError:  # built concurrently by another process
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def demo_corpus(cache_root: str | os.PathLike | None = None) -> DemoCorpus:
     root = Path(cache_root or default_cache_root()) / "corpus" / DEMO_VERSION
     if not (root / ".done").exists():
         rank_zero_info(f"holozero: building the embedded demo corpus (digits, speech, video) in {root} ...")
-        build(root)
+        build_once(root, ".done", build)
     return DemoCorpus(root)

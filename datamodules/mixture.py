@@ -18,8 +18,8 @@ class MixtureDataModule(WindowDataModule):
             the defaults, which use the embedded corpus).
         modalities: which components take part.
         proportions: share of training batches per component.
-        K, batch_size, val_bytes (per component), seed, num_workers, cache_dir, on_bad_item:
-            as in the single-modality modules.
+        **kwargs: K, batch_size, val_bytes (per component), on_bad_item, seed, num_workers,
+            cache_dir (see ``WindowDataModule``).
     """
 
     def __init__(
@@ -30,16 +30,9 @@ class MixtureDataModule(WindowDataModule):
         frames: FramesComponent | None = None,
         modalities: list[str] | None = None,
         proportions: dict[str, float] | None = None,
-        K: int = 8,
-        batch_size: int = 16,
-        val_bytes: int = 16384,
-        on_bad_item: str = "error",
-        seed: int | None = None,
-        num_workers: int = 0,
-        cache_dir: str | None = None,
+        **kwargs,
     ):
-        super().__init__(K, batch_size, val_bytes, seed, num_workers, cache_dir, on_bad_item)
-        self.save_hyperparameters(ignore=["text", "captioned", "audio", "frames"])
+        super().__init__(**kwargs)
         given = {
             "text": (text, TextComponent),
             "captioned": (captioned, CaptionedComponent),

@@ -70,8 +70,8 @@ def tiny_fit_args(
         "--trainer.enable_model_summary", "false", "--model.door", f"holozero.doors.{door}",
         "--model.body", "models.Decoder", "--model.body.init_args.dim", str(dim),
         "--model.body.init_args.n_layers", str(layers), "--model.body.init_args.n_heads", str(heads),
-        "--data", "datamodules.TextDataModule", "--data.init_args.paths", str(paths), "--data.init_args.K", str(K),
-        "--data.init_args.context_bytes", str(context), "--data.init_args.stream_bytes", str(stream),
+        "--data", "datamodules.TextDataModule", "--data.init_args.text.paths", str(paths), "--data.init_args.K", str(K),
+        "--data.init_args.text.context_bytes", str(context), "--data.init_args.text.stream_bytes", str(stream),
         "--data.init_args.batch_size", str(batch), "--data.init_args.val_bytes", str(val_bytes),
         "--data.init_args.cache_dir", str(Path(root).parent / "cache"),
     ]  # fmt: skip

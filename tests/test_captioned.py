@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from datamodules import CaptionedDataModule
 from datamodules.audio import load_mulaw
 from datamodules.captioned import cut_utf8
+from datamodules.components import CaptionedComponent
 from datamodules.demo_sources import video_clips
 from datamodules.errors import BadItemError
 from datamodules.frames import load_gray, video_frame_at
@@ -61,18 +62,10 @@ def _write(tmp_path, lines, extra: list[str] = ()):
 
 
 def _module(meta, **kw):
-    args = dict(
-        K=8,
-        frame_size=16,
-        audio_bytes=1022,
-        caption_bytes=16,
-        val_fraction=0.34,
-        batch_size=4,
-        cache_dir=None,
-        val_bytes=64,
-    )
-    args.update(kw)
-    dm = CaptionedDataModule(metadata=str(meta), **args)
+    layout = dict(frame_size=16, audio_bytes=1022, caption_bytes=16, val_fraction=0.34)
+    layout.update({k: kw.pop(k) for k in list(kw) if k in CaptionedComponent.__dataclass_fields__})
+    args = dict(K=8, batch_size=4, cache_dir=None, val_bytes=64) | kw
+    dm = CaptionedDataModule(captioned=CaptionedComponent(metadata=str(meta), **layout), **args)
     dm.setup()
     return dm
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 from hsl_embedding import ablation
 
-from holozero.doors import DOORS
+from holozero.doors import ABLATIONS, DOORS, PRESETS, build_door
 from holozero.features import FEAT_DIM, GROUPS, hsl_features, value_table
 from holozero.specials import NUM_IDS
 
@@ -50,13 +50,16 @@ FIXED_ZERO_PARAM = [
 
 
 def make(name, K=4, dim=512, **kw):
-    return DOORS[name](K=1 if name == "onehot" else K, dim=dim, **kw)
+    return build_door(name, K=1 if name == "onehot" else K, dim=dim, **kw)
 
 
 def test_registry_has_every_arm():
-    assert set(DOORS) == EXPECTED
+    assert set(PRESETS) == EXPECTED
     for name, cls in DOORS.items():
-        assert cls.name == name
+        assert cls.name == name and PRESETS[name].cls is cls
+    for name, groups in ABLATIONS.items():  # ablations are presets of one class, not classes
+        door = build_door(name, K=2, dim=64)
+        assert type(door) is DOORS["zero_groups"] and list(door.groups) == groups
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -115,9 +118,9 @@ def test_specials_distinct_at_the_input(name, gen):
 @pytest.mark.parametrize("name,feat", [("zero", 27), ("raw_bits", 10), ("binary_codes", 9), ("onehot", 259)])
 def test_width_bound_names_the_largest_K(name, feat):
     best = 512 // feat
-    DOORS[name](K=best, dim=512)
+    build_door(name, K=best, dim=512)
     with pytest.raises(ValueError, match=f"largest valid K is {best}"):
-        DOORS[name](K=best + 1, dim=512)
+        build_door(name, K=best + 1, dim=512)
 
 
 def test_learned_doors_have_no_width_bound():
@@ -193,7 +196,7 @@ def test_learned_value_gets_gradients():
 
 SEED_SCRIPT = """
 import hashlib, torch
-from holozero.doors import DOORS
+from holozero.doors import ABLATIONS, DOORS, PRESETS, build_door
 out = []
 for name in ("random", "permuted", "binary_codes_affine", "learned_value"):
     d = DOORS[name](K=4, dim=512, seed=11)
@@ -213,3 +216,21 @@ def test_seeded_doors_reproduce_across_processes():
     for name in ("random", "permuted", "binary_codes_affine"):
         here.append(hashlib.sha256(DOORS[name](K=4, dim=512, seed=12).table.numpy().tobytes()).hexdigest())
     assert ",".join(here) not in runs[0]  # another seed, other tables
+
+
+def test_every_door_config_is_its_registry_preset():
+    """configs/doors/<name>.yaml names the same class and arguments as PRESETS[name], so a
+    sweep that builds a door by registry name and a user who stacks the file get one arm."""
+    import pathlib
+
+    import yaml
+
+    folder = pathlib.Path(__file__).resolve().parents[1] / "configs" / "doors"
+    files = {p.stem: yaml.safe_load(p.read_text())["model"]["door"] for p in folder.glob("*.yaml")}
+    assert set(files) == set(PRESETS)
+    for name, door in files.items():
+        preset = PRESETS[name].config()
+        assert door["class_path"] == preset["class_path"], name
+        args = door.get("init_args", {})
+        for key, value in preset.get("init_args", {}).items():
+            assert args.get(key) == value, (name, key)

@@ -133,4 +133,4 @@ def test_mixture_rejects_unknown_names(tmp_path):
 
 def test_text_module_still_rejects_partial_slots():
     with pytest.raises(ValueError, match="not a multiple of K=8"):
-        TextDataModule(K=8, context_bytes=100)
+        TextDataModule(K=8, text=TextComponent(context_bytes=100))

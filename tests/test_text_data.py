@@ -123,6 +123,7 @@ def test_validation_windows_are_a_fixed_byte_budget():
 
 def test_context_must_fill_whole_slots():
     from datamodules import TextDataModule
+    from datamodules.components import TextComponent
 
     with pytest.raises(ValueError, match="not a multiple of K=8"):
-        TextDataModule(K=8, context_bytes=100)
+        TextDataModule(K=8, text=TextComponent(context_bytes=100))

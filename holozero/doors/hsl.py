@@ -74,38 +74,6 @@ class ZeroGroupsDoor(Door):
         return f"{super().extra_repr()}, groups={list(self.groups)}"
 
 
-def _without(group: str) -> tuple[str, ...]:
-    return tuple(g for g in BASE_GROUPS if g != group)
-
-
-class ZeroNoDxorDoor(ZeroGroupsDoor):
-    name, default_groups = "zero_no_dxor", _without("dxor")
-
-
-class ZeroNoD2xorDoor(ZeroGroupsDoor):
-    name, default_groups = "zero_no_d2xor", _without("d2xor")
-
-
-class ZeroNoBoundaryDoor(ZeroGroupsDoor):
-    name, default_groups = "zero_no_boundary", _without("boundary")
-
-
-class ZeroNoFourierDoor(ZeroGroupsDoor):
-    name, default_groups = "zero_no_fourier", _without("fourier")
-
-
-class ZeroNoPhaseDoor(ZeroGroupsDoor):
-    name, default_groups = "zero_no_phase", _without("phase")
-
-
-class ZeroValueOnlyDoor(ZeroGroupsDoor):
-    name, default_groups = "zero_value_only", ("dxor", "fourier", "phase")
-
-
-class ZeroContextOnlyDoor(ZeroGroupsDoor):
-    name, default_groups = "zero_context_only", ("d2xor", "boundary")
-
-
 class _ValueSwapDoor(Door):
     """HSL layout with the 18 value channels read from another [259, 18] table; specials
     keep their HSL rows (phase (0, 0), which the swapped byte rows are checked against)."""
