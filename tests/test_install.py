@@ -4,9 +4,12 @@ import importlib.metadata as md
 import subprocess
 import sys
 
+import pytest
 import torch
 import torchaudio
 import torchvision
+
+pytestmark = pytest.mark.slow  # end-to-end runs and subprocesses
 
 
 def test_torch_trio_imports_and_matches_the_pins():

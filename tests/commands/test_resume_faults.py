@@ -15,7 +15,9 @@ from lightning.pytorch.callbacks import Callback
 
 from datamodules.controls import markov2_chain
 
-ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow  # end-to-end runs and subprocesses
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

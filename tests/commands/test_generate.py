@@ -82,6 +82,7 @@ def checkpoint(tmp_path_factory):
     return next((tmp / "lightning_logs").iterdir()) / "checkpoints" / "last.ckpt"
 
 
+@pytest.mark.slow
 def test_generate_command_from_a_checkpoint_alone(checkpoint, tmp_path, capsys):
     net, context, stream = load_model(checkpoint)
     assert (net.door.K, context, stream) == (2, 16, 16)

@@ -133,6 +133,7 @@ def test_validate_ids_names_the_problem():
         validate_ids(torch.tensor([0.5]))
 
 
+@pytest.mark.slow
 def test_runtime_never_imports_the_oracle():
     code = "import sys, holozero.features, holozero.doors; assert 'hsl_embedding' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -14,7 +14,7 @@ from datamodules.controls import markov2_chain
 from holozero.commands.cli import HoloCLI
 from models import ByteLM
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / "configs"
 # a base config is a whole run (it has a trainer section); the rest stack on top of one
 BASE_CONFIGS = sorted(p for p in CONFIGS.glob("*.yaml") if "trainer" in yaml.safe_load(p.read_text()))
@@ -50,6 +50,7 @@ def test_stackable_config_parses_on_the_published_recipe(config):
     assert cli.model.net.door.K == cli.datamodule.hparams.K
 
 
+@pytest.mark.slow
 def test_quickstart_validates_and_writes_last_ckpt_three_times(tmp_path, tiny_corpus):
     cfg = _cli([CONFIGS / "quickstart.yaml"]).config
     assert cfg.trainer.max_steps // cfg.trainer.val_check_interval >= 3 and cfg.checkpoint.save_last
@@ -135,6 +136,7 @@ def _fit(tmp: Path, paths: list[str], extra: list[str], steps: int, seed: int = 
     return versions[-1]
 
 
+@pytest.mark.slow
 def test_markov_source_reaches_its_entropy_rate(tmp_path):
     chain = markov2_chain(alphabet=8, alpha=0.3, seed=0)
     H = chain.entropy_rate
@@ -147,6 +149,7 @@ def test_markov_source_reaches_its_entropy_rate(tmp_path):
     assert min(val) >= H - 0.02, (val, H)
 
 
+@pytest.mark.slow
 def test_uniform_random_bytes_stay_at_8_bits(tmp_path):
     rng = np.random.default_rng(2)
     paths = write_docs(tmp_path / "data", [rng.integers(0, 256, 20_000) for _ in range(10)])
@@ -162,6 +165,7 @@ def tiny_corpus(tmp_path_factory):
     return write_docs(tmp_path_factory.mktemp("tiny"), [chain.sample(5_000, rng) for _ in range(8)])
 
 
+@pytest.mark.slow
 def test_event_files_hold_every_tag(tmp_path, tiny_corpus):
     run = _fit(tmp_path, tiny_corpus, ["--data.init_args.val_bytes", "2048", "--throughput.window_size", "5"], steps=30)
     tags = scalars(run)
@@ -181,6 +185,7 @@ def test_event_files_hold_every_tag(tmp_path, tiny_corpus):
     assert yaml.safe_load((run / "config.yaml").read_text())["model"]["door"]["class_path"] == "holozero.doors.ZeroDoor"
 
 
+@pytest.mark.slow
 def test_seeds_give_different_reproducible_runs(tmp_path, tiny_corpus):
     def losses(seed: int, name: str) -> list[float]:
         run = _fit(tmp_path / name, tiny_corpus, ["--data.init_args.val_bytes", "2048"], steps=20, seed=seed)
@@ -191,6 +196,7 @@ def test_seeds_give_different_reproducible_runs(tmp_path, tiny_corpus):
     assert one != two
 
 
+@pytest.mark.slow
 def test_mixture_on_the_embedded_corpus_logs_every_modality(tmp_path, monkeypatch):
     """The default data of the shipped configs: built offline from packages, all four bpbs."""
     monkeypatch.setenv("HOLOZERO_CACHE", str(tmp_path / "cache"))

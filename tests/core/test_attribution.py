@@ -3,8 +3,6 @@ must give everything to that group."""
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 import torch
@@ -102,35 +100,3 @@ def test_hsl_proj_is_read_through_its_projection():
 def test_other_layouts_are_refused():
     with pytest.raises(ValueError, match="27-channel HSL layout"):
         run(ByteModel(DOORS["raw_bits"](K=K, dim=DIM), Decoder(dim=DIM, n_layers=1, n_heads=4)), batches(2))
-
-
-def test_analyze_command_on_a_trained_run(tmp_path):
-    from pathlib import Path
-
-    from helpers import run_cli
-
-    from holozero.commands.analyze import main as analyze_main
-
-    root = Path(__file__).resolve().parents[1]
-    run_cli(
-        [
-            "fit",
-            "--config",
-            str(root / "configs" / "sweeps" / "tiny_text.yaml"),
-            "--trainer.default_root_dir",
-            str(tmp_path),
-            "--trainer.max_steps",
-            "10",
-            "--trainer.enable_progress_bar",
-            "false",
-            "--data.init_args.cache_dir",
-            str(tmp_path / "cache"),
-        ]
-    )
-    run = next((tmp_path / "lightning_logs").iterdir())
-    analyze_main(["--ckpt_path", str(run / "checkpoints" / "last.ckpt"), "--windows", "8"])
-    out = run / "analysis"
-    result = json.loads((out / "analysis.json").read_text())
-    assert result["door"] == "ZeroDoor" and result["K"] == 2 and "text" in result["modalities"]
-    assert sum(result["modalities"]["text"]["grad_x_input"]["groups"].values()) == pytest.approx(1.0)
-    assert (out / "group_x_modality.png").exists() and (out / "slot_x_modality.png").exists()
