@@ -4,8 +4,17 @@ throughput, matched budgets, binding gap, hard-negative probes, attribution."""
 from .attribution import AttributionMonitor
 from .binding import BindingGapMonitor
 from .budget import BudgetStop
+from .fit_summary import FitSummary
 from .probes import ProbeSuite
 from .run_facts import RunFacts
 from .throughput import ByteThroughputMonitor
 
-__all__ = ["AttributionMonitor", "BindingGapMonitor", "BudgetStop", "ByteThroughputMonitor", "ProbeSuite", "RunFacts"]
+__all__ = [
+    "AttributionMonitor",
+    "BindingGapMonitor",
+    "BudgetStop",
+    "ByteThroughputMonitor",
+    "FitSummary",
+    "ProbeSuite",
+    "RunFacts",
+]

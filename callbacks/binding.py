@@ -1,32 +1,43 @@
-"""Logs the binding gap (holozero.binding) after every validation and test run whose data
-module has a captioned validation set."""
+"""Logs the binding gap (holozero.binding) after every validation run (on the val split) and
+test run (on the test split) whose data module has captioned windows."""
 
 from __future__ import annotations
 
 from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.utilities import rank_zero_info
 
 from holozero.binding import binding_gap
 from holozero.protocols import CaptionWindows
 
 
-def captioned_source(trainer) -> CaptionWindows | None:
-    sources = getattr(trainer.datamodule, "val_sources", {}) or {}
+def captioned_source(trainer, split: str = "val") -> CaptionWindows | None:
+    sources = getattr(trainer.datamodule, f"{split}_sources", {}) or {}
     return next((s for s in sources.values() if isinstance(s, CaptionWindows)), None)
 
 
 class BindingGapMonitor(Callback):
-    """``val/binding_gap``, ``val/binding_gap/<variant>`` and their item intervals."""
+    """``<stage>/binding_gap``, ``<stage>/binding_gap/<variant>`` with their item intervals and
+    item counts. Items are sharded over processes (each scored once); a variant over fewer than
+    ``min_items`` items is reported as insufficient, one no item can take as n/a — never as a number."""
 
-    def __init__(self, max_items: int = 512, seed: int = 0):
-        self.max_items, self.seed = max_items, seed
+    def __init__(self, max_items: int = 512, seed: int = 0, min_items: int = 20):
+        self.max_items, self.seed, self.min_items = max_items, seed, min_items
+        self.last: dict = {}
 
     def _run(self, trainer, lm, stage: str) -> None:
-        source = captioned_source(trainer)
+        source = captioned_source(trainer, stage)
         if source is None or trainer.sanity_checking:
             return
-        values = binding_gap(lm, source, self.max_items, seed=self.seed)
-        for key, value in values.items():
-            lm.log(f"{stage}/{key}", float(value), sync_dist=False)
+        self.last = binding_gap(
+            lm, source, self.max_items, seed=self.seed, min_items=self.min_items,
+            rank=trainer.global_rank, world_size=trainer.world_size,
+        )  # fmt: skip
+        for key, value in self.last["values"].items():
+            lm.log(f"{stage}/{key}", value, sync_dist=False)  # already summed over processes
+        missing = {v: s for v, s in self.last["status"].items() if s != "ok"}
+        if missing:
+            told = ", ".join(f"{v}: {s} ({self.last['items'][v]} items)" for v, s in missing.items())
+            rank_zero_info(f"holozero: {stage} binding gap not reported for {told}")
 
     def on_validation_epoch_end(self, trainer, lm) -> None:
         self._run(trainer, lm, "val")

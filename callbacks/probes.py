@@ -11,6 +11,7 @@ from pathlib import Path
 from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_only
 
+from holozero.checkpoints import checkpoint_step
 from holozero.probes import format_table, run_probes
 
 
@@ -26,7 +27,7 @@ class ProbeSuite(Callback):
         self.last: dict = {}
 
     def _run(self, trainer, lm, stage: str) -> None:
-        sources = getattr(trainer.datamodule, "val_sources", {}) or {}
+        sources = getattr(trainer.datamodule, f"{stage}_sources", {}) or {}  # val in training, test in test
         self.last = run_probes(lm, sources, self.max_items, self.candidates, self.min_items, self.seed)
         for name, r in self.last.items():
             if r["status"] == "ok":
@@ -37,13 +38,18 @@ class ProbeSuite(Callback):
 
     @rank_zero_only
     def _write(self, trainer, stage: str) -> None:
-        ckpt = trainer.checkpoint_callback
-        folder = Path(ckpt.dirpath if ckpt is not None and ckpt.dirpath else trainer.log_dir or ".") / "probes"
+        scored = getattr(trainer, "ckpt_path", None) if stage == "test" else None
+        if scored:  # beside the checkpoint that was scored, named with its step
+            folder, step = Path(scored).parent / "probes", checkpoint_step(scored)
+        else:
+            ckpt = trainer.checkpoint_callback
+            folder = Path(ckpt.dirpath if ckpt is not None and ckpt.dirpath else trainer.log_dir or ".") / "probes"
+            step = trainer.global_step
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{stage}-step{trainer.global_step}.json"
-        path.write_text(json.dumps({"stage": stage, "step": trainer.global_step, "probes": self.last}, indent=1))
+        path = folder / f"{stage}-step{step}.json"
+        path.write_text(json.dumps({"stage": stage, "step": step, "checkpoint": scored, "probes": self.last}, indent=1))
         if stage == "test":
-            rank_zero_info(f"holozero probes (step {trainer.global_step}, {path}):\n{format_table(self.last)}")
+            rank_zero_info(f"holozero probes (step {step}, {path}):\n{format_table(self.last)}")
 
     def on_validation_epoch_end(self, trainer, lm) -> None:
         if trainer.sanity_checking or self.every_n_val <= 0:

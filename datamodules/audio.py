@@ -56,3 +56,42 @@ def load_mulaw(path: str | os.PathLike, sample_rate: int = 8000) -> torch.Tensor
     if not np.isfinite(data).all():
         raise BadItemError(path, "non-finite samples (NaN or inf)")
     return encode_mulaw(data, rate, sample_rate)
+
+
+VOICED_FRAME_MS = 10  # energy is measured over 10 ms frames
+VOICED_THRESHOLD_DB = -40.0  # a frame is voiced when within 40 dB of the recording's loudest frame
+
+
+def voiced_start(codes, sample_rate: int = 8000) -> int:
+    """Index of the first μ-law byte of the first voiced 10 ms frame: the leading silence a
+    window skips (``audio_start: voiced``). A frame is voiced when its RMS is within 40 dB of
+    the loudest frame of the recording; a recording with no frame above silence starts at 0."""
+    x = AF.mu_law_decoding(torch.as_tensor(np.asarray(codes), dtype=torch.long), 256)
+    frame = max(1, round(sample_rate * VOICED_FRAME_MS / 1000))
+    n = x.numel() // frame
+    if n == 0:
+        return 0
+    rms = x[: n * frame].view(n, frame).pow(2).mean(1).sqrt()
+    peak = float(rms.max())
+    if peak < 1e-3:  # below -60 dBFS everywhere: nothing is voiced, nothing is skipped
+        return 0
+    loud = torch.nonzero(rms >= peak * 10 ** (VOICED_THRESHOLD_DB / 20))
+    return int(loud[0, 0]) * frame
+
+
+def audio_offset(codes, audio_start, sample_rate: int = 8000, path: str = "audio") -> int:
+    """Where a window's audio begins in a recording: ``"voiced"`` (the leading silence
+    skipped) or a number of seconds; a start past the end is an error naming it."""
+    if audio_start == "voiced":
+        return voiced_start(codes, sample_rate)
+    try:
+        seconds = float(audio_start)
+    except (TypeError, ValueError):
+        raise ValueError(f"audio_start must be 'voiced' or a number of seconds, got {audio_start!r}") from None
+    if seconds < 0:
+        raise ValueError(f"audio_start must be ≥ 0 seconds, got {seconds}")
+    offset = round(seconds * sample_rate)
+    if offset >= len(codes):
+        length = len(codes) / sample_rate
+        raise BadItemError(path, f"audio_start {seconds} s is past the end of the recording ({length:.3f} s)")
+    return offset

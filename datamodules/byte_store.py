@@ -1,10 +1,15 @@
-"""Documents -> memory-mapped id streams, split by document, built once and cached.
+"""Documents -> memory-mapped id streams, split train / val / test, built once and cached.
 
 Each split is one flat ``uint16`` file: every document's bytes followed by EOS (257), so
 windows may cross document boundaries the way a byte LM reads a corpus, and no byte value
-is ever used as a separator. The split assigns whole documents (never windows) to
-train/val with a fixed seed. The cache key covers every input file's path, size and
-modification time plus the split settings, so a changed corpus is rebuilt, never reused.
+is ever used as a separator. ``split="documents"`` assigns whole documents (never windows)
+to the splits with a fixed seed; ``split="contiguous"`` (the default for a single file, the
+enwik8 convention) cuts the one id stream into contiguous train | val | test ranges and
+records the boundaries. The cache key covers every input file's path, size and modification
+time plus the split settings, so a changed corpus is rebuilt, never reused.
+
+An empty or unreadable file is a bad item: an error naming it, or a counted skip under
+``on_bad_item: skip``; nothing is dropped without a word.
 """
 
 from __future__ import annotations
@@ -20,11 +25,14 @@ from pathlib import Path
 
 import numpy as np
 
-from holozero.specials import EOS
+from holozero.specials import EOS, NUM_BYTES
 
 from .cache import build_once
+from .errors import BadItemError
+from .splits import SPLITS, assign, contiguous_bounds
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+SPLIT_MODES = ("auto", "documents", "contiguous")
 
 
 def default_cache_root() -> Path:
@@ -72,71 +80,98 @@ class SplitStore:
 TRANSFORMS = ("none", "zlib")
 
 
-def _cache_key(files: list[Path], val_fraction: float, split_seed: int, transform: str) -> str:
-    h = hashlib.sha256(f"v{FORMAT_VERSION}|{val_fraction!r}|{split_seed}|{transform}".encode())
+def _cache_key(files: list[Path], settings: str) -> str:
+    h = hashlib.sha256(f"v{FORMAT_VERSION}|{settings}".encode())
     for f in files:
         st = f.stat()
         h.update(f"{f}|{st.st_size}|{st.st_mtime_ns}\n".encode())
     return h.hexdigest()[:20]
 
 
-def split_documents(n_docs: int, val_fraction: float, split_seed: int) -> tuple[list[int], list[int]]:
-    """Document indices for (train, val), fixed by ``split_seed``; val gets at least one."""
-    if n_docs < 2:
-        raise ValueError(f"a document-level train/val split needs ≥ 2 documents, got {n_docs}")
-    if not 0.0 < val_fraction < 1.0:
-        raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
-    order = np.random.default_rng(split_seed).permutation(n_docs)
-    n_val = min(max(1, round(val_fraction * n_docs)), n_docs - 1)
-    return sorted(order[n_val:].tolist()), sorted(order[:n_val].tolist())
+def readable_documents(files: list[Path], on_bad) -> list[Path]:
+    """The files that can be documents; an empty or unreadable one goes to ``on_bad`` (which
+    raises under ``on_bad_item: error`` and records it under ``skip``)."""
+    kept = []
+    for f in files:
+        if not os.access(f, os.R_OK):
+            on_bad(BadItemError(f, "cannot be read (permission denied)"))
+        elif f.stat().st_size == 0:
+            on_bad(BadItemError(f, "empty file (0 bytes): not a document"))
+        else:
+            kept.append(f)
+    return kept
 
 
-def _write_stream(path: Path, files: list[Path], transform: str) -> int:
-    total = 0
-    with open(path, "wb") as out:
-        for f in files:
-            raw = f.read_bytes()
-            if transform == "zlib":  # the compressed-bytes control: same content, near-uniform bytes
-                raw = zlib.compress(raw, 9)
-            data = np.frombuffer(raw, dtype=np.uint8).astype(np.uint16)
-            out.write(data.tobytes())
-            out.write(np.array([EOS], dtype=np.uint16).tobytes())
-            total += data.size + 1
-    return total
+def _read(f: Path, transform: str) -> np.ndarray:
+    raw = f.read_bytes()
+    if transform == "zlib":  # the compressed-bytes control: same content, near-uniform bytes
+        raw = zlib.compress(raw, 9)
+    return np.frombuffer(raw, dtype=np.uint8).astype(np.uint16)
+
+
+def _write_documents(path: Path, files: list[Path], transform: str) -> np.ndarray:
+    """Write every document followed by EOS; returns the id stream (held in memory once)."""
+    parts = []
+    for f in files:
+        parts += [_read(f, transform), np.array([EOS], dtype=np.uint16)]
+    ids = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint16)
+    ids.tofile(path)
+    return ids
 
 
 def build_store(
     paths: Sequence[str | os.PathLike],
-    val_fraction: float = 0.1,
+    val_fraction: float = 0.05,
+    test_fraction: float = 0.05,
     split_seed: int = 0,
     cache_root: str | os.PathLike | None = None,
     transform: str = "none",
+    split: str = "auto",
+    on_bad=None,
 ) -> SplitStore:
-    """Build (or reuse) the cached train/val streams for ``paths``; ``transform="zlib"``
-    stores each document zlib-compressed (the compressed-bytes control)."""
+    """Build (or reuse) the cached train/val/test streams for ``paths``; ``transform="zlib"``
+    stores each document zlib-compressed (the compressed-bytes control). ``split``: ``auto``
+    (contiguous for one file, by document otherwise), ``documents`` or ``contiguous``."""
     if transform not in TRANSFORMS:
         raise ValueError(f"transform must be one of {TRANSFORMS}, got {transform!r}")
-    files = resolve_paths(paths)
-    train_idx, val_idx = split_documents(len(files), val_fraction, split_seed)
-    root = Path(cache_root or default_cache_root()) / "text" / _cache_key(files, val_fraction, split_seed, transform)
+    if split not in SPLIT_MODES:
+        raise ValueError(f"split must be one of {SPLIT_MODES}, got {split!r}")
+
+    def raise_bad(error):
+        raise error
+
+    files = readable_documents(resolve_paths(paths), on_bad or raise_bad)
+    if not files:
+        raise ValueError(f"no usable document in {list(map(str, paths))}")
+    mode = split if split != "auto" else ("contiguous" if len(files) == 1 else "documents")
+    if mode == "documents":
+        if len(files) < 3:
+            raise ValueError(
+                f"a train/val/test split by document needs ≥ 3 documents, got {len(files)}; "
+                "use split: contiguous to cut contiguous byte ranges instead"
+            )
+        where = assign(len(files), val_fraction, test_fraction, split_seed, "documents")
+    settings = f"{val_fraction!r}|{test_fraction!r}|{split_seed}|{transform}|{mode}"
+    root = Path(cache_root or default_cache_root()) / "text" / _cache_key(files, settings)
 
     def build(tmp: Path) -> None:
-        meta = {
-            "version": FORMAT_VERSION,
-            "val_fraction": val_fraction,
-            "split_seed": split_seed,
-            "transform": transform,
-        }
-        for split, idx in (("train", train_idx), ("val", val_idx)):
-            chosen = [files[i] for i in idx]
-            n_ids = _write_stream(tmp / f"{split}.u16", chosen, transform)
-            meta[split] = {
-                "documents": len(chosen),
-                "ids": n_ids,
-                "bytes": n_ids - len(chosen),
-                "empty_documents": [str(f) for f in chosen if f.stat().st_size == 0],  # kept: an EOS each
-                "files": [str(f) for f in chosen],
-            }
+        meta = {"version": FORMAT_VERSION, "split": mode, "val_fraction": val_fraction}
+        meta |= {"test_fraction": test_fraction, "split_seed": split_seed, "transform": transform}
+        if mode == "documents":
+            for name in SPLITS:
+                chosen = [f for f, w in zip(files, where, strict=True) if w == name]
+                ids = _write_documents(tmp / f"{name}.u16", chosen, transform)
+                meta[name] = {"documents": len(chosen), "ids": int(ids.size), "bytes": int((ids < NUM_BYTES).sum())}
+                meta[name]["files"] = [str(f) for f in chosen]
+        else:
+            ids = _write_documents(tmp / "all.u16", files, transform)
+            (tmp / "all.u16").unlink()
+            train_end, val_end = contiguous_bounds(ids.size, val_fraction, test_fraction)
+            meta["bounds"] = {"train": [0, train_end], "val": [train_end, val_end], "test": [val_end, int(ids.size)]}
+            for name, (lo, hi) in meta["bounds"].items():
+                ids[lo:hi].tofile(tmp / f"{name}.u16")
+                meta[name] = {"documents": None, "ids": hi - lo, "bytes": int((ids[lo:hi] < NUM_BYTES).sum())}
+                meta[name]["files"] = [str(f) for f in files]
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
 
     build_once(root, "meta.json", build)

@@ -6,9 +6,11 @@ An item needs a caption and at least one of frame (image or video+time) and audi
 missing one is filled with PAD ids (distinct from every byte), never with a byte value.
 
 Window: prefix ``[frame] SEP [audio] SEP`` (frame_size² + 1 + audio_bytes + 1 ids),
-stream ``[caption] EOS`` then PAD to ``caption_bytes``. Audio longer than ``audio_bytes``
-keeps its first ``audio_bytes`` bytes, shorter audio is PAD-completed; a caption longer than
-``caption_bytes - 1`` bytes is cut at a UTF-8 character boundary. Each is counted.
+stream ``[caption] EOS`` then PAD to ``caption_bytes``. The audio starts where
+``audio_start`` says (``voiced``: after the leading silence; or a number of seconds) and
+keeps ``audio_bytes`` bytes from there; shorter audio is PAD-completed; a caption longer than
+``caption_bytes - 1`` bytes is cut at a UTF-8 character boundary. Every cut is counted
+(items and bytes) for the dataset summary.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import numpy as np
 
 from holozero.specials import EOS, PAD, SEP
 
-from .audio import load_mulaw
+from .audio import audio_offset, load_mulaw
 from .errors import BadItemError
 from .frames import load_gray, video_frame_at
 
@@ -32,6 +34,7 @@ class CaptionLayout:
     audio_bytes: int = 1022  # prefix 256 + 1 + 1022 + 1 = 1280 ids: whole slots for K = 1, 2, 4, 8, 16
     caption_bytes: int = 32
     sample_rate: int = 8000
+    audio_start: str = "voiced"  # "voiced" (skip leading silence) or seconds, e.g. "0.25"
 
     @property
     def frame_len(self) -> int:
@@ -49,8 +52,30 @@ class CaptionedItems:
     labels: list = field(default_factory=list)
     groups: list = field(default_factory=list)
     sources: list = field(default_factory=list)  # metadata line of each item, for messages
-    cut_captions: int = 0
-    padded_audio: int = 0
+    files: list = field(default_factory=list)  # the media files each item uses (image/video, audio)
+    # per item, for the dataset summary: [N, len(COUNTS)] integers
+    counts: np.ndarray = field(default_factory=lambda: np.zeros((0, len(COUNTS)), dtype=np.int64))
+
+    def subset(self, index) -> CaptionedItems:
+        index = list(index)
+        pick = lambda xs: [xs[i] for i in index]  # noqa: E731
+        return CaptionedItems(
+            self.prefix[index], self.stream[index], pick(self.labels), pick(self.groups), pick(self.sources),
+            pick(self.files), self.counts[index],
+        )  # fmt: skip
+
+    def total(self, name: str) -> int:
+        return int(self.counts[:, COUNTS.index(name)].sum())
+
+
+COUNTS = (
+    "caption_kept",  # caption bytes in the window
+    "caption_cut",  # caption bytes cut at caption_bytes - 1 (at a UTF-8 character boundary)
+    "audio_kept",  # audio bytes in the window
+    "audio_skipped",  # audio bytes before the audio start (leading silence under "voiced")
+    "audio_cut",  # audio bytes after the window's audio_bytes (the recording's tail)
+    "audio_padded",  # 1 when the audio from its start is shorter than audio_bytes (PAD-completed)
+)
 
 
 def cut_utf8(data: bytes, limit: int) -> bytes:
@@ -64,7 +89,8 @@ def cut_utf8(data: bytes, limit: int) -> bytes:
     return data[:end]
 
 
-def caption_ids(caption, layout: CaptionLayout, where: str) -> tuple[np.ndarray, bool]:
+def caption_ids(caption, layout: CaptionLayout, where: str) -> tuple[np.ndarray, int, int]:
+    """(stream ids, caption bytes kept, caption bytes cut)."""
     if not isinstance(caption, str) or not caption:
         raise BadItemError(where, "caption must be a non-empty string")
     try:
@@ -77,7 +103,7 @@ def caption_ids(caption, layout: CaptionLayout, where: str) -> tuple[np.ndarray,
     ids = np.full(layout.caption_bytes, PAD, dtype=np.int64)
     ids[: len(kept)] = np.frombuffer(kept, dtype=np.uint8)
     ids[len(kept)] = EOS
-    return ids, len(kept) < len(data)
+    return ids, len(kept), len(data) - len(kept)
 
 
 def read_metadata(path: str | Path, on_bad) -> list[dict]:
@@ -117,11 +143,15 @@ def read_metadata(path: str | Path, on_bad) -> list[dict]:
     return items
 
 
+def item_files(item: dict) -> tuple[str, ...]:
+    """The media files an item uses: its image or video clip, and its recording."""
+    return tuple(item[k] for k in ("image", "video", "audio") if k in item)
+
+
 def load_items(items: list[dict], layout: CaptionLayout, on_bad) -> CaptionedItems:
     """Decode every item into window ids; a bad file or caption goes to ``on_bad``."""
     audio_cache: dict[str, np.ndarray] = {}  # many items may share one recording
-    prefixes, streams, kept = [], [], []
-    cut = padded = 0
+    prefixes, streams, counts, kept = [], [], [], []
     for item in items:
         try:
             prefix = np.full(layout.prefix_len, PAD, dtype=np.int64)
@@ -132,22 +162,26 @@ def load_items(items: list[dict], layout: CaptionLayout, on_bad) -> CaptionedIte
                     item["video"], float(item["time"]), layout.frame_size
                 ).numpy()
             prefix[layout.frame_len] = SEP
+            audio = (0, 0, 0, 0)
             if "audio" in item:
                 if item["audio"] not in audio_cache:
                     audio_cache[item["audio"]] = load_mulaw(item["audio"], layout.sample_rate).numpy()
-                audio = audio_cache[item["audio"]][: layout.audio_bytes]
-                prefix[layout.frame_len + 1 : layout.frame_len + 1 + len(audio)] = audio
-                padded += len(audio) < layout.audio_bytes
+                recording = audio_cache[item["audio"]]
+                start = audio_offset(recording, layout.audio_start, layout.sample_rate, item["audio"])
+                window = recording[start : start + layout.audio_bytes]
+                prefix[layout.frame_len + 1 : layout.frame_len + 1 + len(window)] = window
+                tail = len(recording) - start - len(window)
+                audio = (len(window), start, tail, int(len(window) < layout.audio_bytes))
             prefix[-1] = SEP
-            stream, was_cut = caption_ids(item["caption"], layout, item["_where"])
+            stream, caption_kept, caption_cut = caption_ids(item["caption"], layout, item["_where"])
         except BadItemError as e:
             if e.path != item["_where"]:  # a file's error also names the metadata line that uses it
                 e = BadItemError(e.path, f"{e.reason} (item {item['_where']})")
             on_bad(e)
             continue
-        cut += was_cut
         prefixes.append(prefix)
         streams.append(stream)
+        counts.append((caption_kept, caption_cut, *audio))
         kept.append(item)
     if not kept:
         raise ValueError("no usable captioned item")
@@ -155,8 +189,8 @@ def load_items(items: list[dict], layout: CaptionLayout, on_bad) -> CaptionedIte
         prefix=np.stack(prefixes),
         stream=np.stack(streams),
         labels=[it.get("label") for it in kept],
-        groups=[it.get("group", it["_where"]) for it in kept],
+        groups=[it.get("group") for it in kept],
         sources=[it["_where"] for it in kept],
-        cut_captions=cut,
-        padded_audio=padded,
+        files=[item_files(it) for it in kept],
+        counts=np.array(counts, dtype=np.int64),
     )

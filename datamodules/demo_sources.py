@@ -38,12 +38,12 @@ DIGIT_WORDS: dict[str, list[str]] = {
 # British English is "en" (file gmw/en), not "en-gb". The data has one Korean voice, so the
 # Korean variety comes from the variants (f* female, m* male).
 VOICES: dict[str, list[str]] = {
-    "en": ["en-us", "en-us+f3", "en-us+m3", "en", "en+f4"],
-    "ko": ["ko", "ko+f3", "ko+m3", "ko+f4", "ko+m7"],
+    "en": ["en-us", "en-us+f3", "en-us+m3", "en", "en+f4", "en-us+f1", "en+m2", "en-us+m7"],
+    "ko": ["ko", "ko+f3", "ko+m3", "ko+f4", "ko+m7", "ko+f1", "ko+m2", "ko+f5"],
 }
 
 # Words per minute (eSpeak's default is 175; it accepts 80..450).
-RATES = (140, 175, 210)
+RATES = (130, 160, 190, 220)
 _MIN_RATE, _MAX_RATE = 80, 450
 
 

@@ -49,6 +49,7 @@ class MixtureDataModule(WindowDataModule):
         unknown = set(self._proportions) - set(self.parts)
         if unknown:
             raise ValueError(f"proportions name components that are not in the mixture: {sorted(unknown)}")
+        self.check_prefixes()
 
     def components(self) -> dict:
         return self.parts

@@ -39,6 +39,9 @@ class StreamSource:
     def sample(self, rng: np.random.Generator, n: int) -> dict:
         return self._cut(rng.integers(0, self.span + 1, size=n))
 
+    def distinct_windows(self) -> int:
+        return self.span + 1
+
     def fixed_count(self, budget_bytes: int) -> int:
         return max(1, math.ceil(budget_bytes / self.stream_len))
 
@@ -47,15 +50,18 @@ class StreamSource:
 
 
 class SequenceSource:
-    """Continuation windows inside items: prefix = earlier bytes, stream = what follows.
-    Starts are multiples of ``align`` (a frame's size for frame sequences)."""
+    """Continuation windows inside items: prefix = the ``context`` bytes before the stream,
+    stream = the ``stream_len`` bytes that follow. The stream starts at a multiple of
+    ``align`` (a frame's size for frame sequences), so a streamed frame is always whole even
+    when the context is not a whole number of frames."""
 
     def __init__(self, items: list[np.ndarray], context: int, stream_len: int, segment: str, align: int = 1):
-        self.window = context + stream_len
+        self.window, self.context = context + stream_len, context
         if not items:
             raise ValueError(f"no {segment} item is long enough for a window of {self.window} bytes")
         self.items, self.stream_len, self.segment, self.align = items, stream_len, segment, align
-        counts = np.array([(len(x) - self.window) // align + 1 for x in items])
+        self.first = -(-context // align) * align  # the first aligned stream start with a full context
+        counts = np.array([(len(x) - stream_len - self.first) // align + 1 for x in items])
         if (counts < 1).any():
             raise ValueError(f"a {segment} item is shorter than a window of {self.window} bytes")
         self.offsets = np.concatenate([[0], np.cumsum(counts)])  # window j of all items: item by offsets
@@ -64,10 +70,14 @@ class SequenceSource:
     def total(self) -> int:
         return int(self.offsets[-1])
 
+    def distinct_windows(self) -> int:
+        return self.total
+
     def locate(self, j: int) -> tuple[int, int]:
-        """(item, start byte) of window j of all items."""
+        """(item, start byte of the window) of window j of all items."""
         item = int(np.searchsorted(self.offsets, j, side="right") - 1)
-        return item, (int(j) - int(self.offsets[item])) * self.align
+        stream_start = self.first + (int(j) - int(self.offsets[item])) * self.align
+        return item, stream_start - self.context
 
     def _cut(self, js: np.ndarray) -> dict:
         rows = []
@@ -108,6 +118,9 @@ class CaptionSource:
         self.audio_slice = slice(frame_len + 1, prefix.shape[1] - 1)
 
     def __len__(self) -> int:
+        return len(self.prefix)
+
+    def distinct_windows(self) -> int:
         return len(self.prefix)
 
     def window(self, items: np.ndarray, captions: np.ndarray | None = None) -> dict:

@@ -15,12 +15,7 @@ class TextDataModule(WindowDataModule):
     def __init__(self, text: TextComponent | None = None, **kwargs):
         super().__init__(**kwargs)
         self.text = text if text is not None else TextComponent()
-        context = self.text.context_bytes
-        if context % self.K:
-            raise ValueError(
-                f"context_bytes={context} is not a multiple of K={self.K}: the last slot would be PAD-filled "
-                f"in every window; use {context - context % self.K} or {context + self.K - context % self.K}"
-            )
+        self.check_prefixes()
 
     def components(self) -> dict:
         return {"text": self.text}

@@ -24,25 +24,54 @@ def fixed_derangement(n: int, seed: int = 0) -> np.ndarray:
     return p
 
 
+# what each variant swaps, and so which parts an item (and its donor) must really have
+SWAPS = {"both": ("frame", "audio"), "audio": ("audio",), "frame": ("frame",)}
+
+
 def binding_gap(
-    scorer: Scorer, source: CaptionWindows, max_items: int = 512, batch_size: int = 64, seed: int = 0
+    scorer: Scorer,
+    source: CaptionWindows,
+    max_items: int = 512,
+    batch_size: int = 64,
+    seed: int = 0,
+    min_items: int = 20,
+    rank: int = 0,
+    world_size: int = 1,
 ) -> dict:
-    """Evaluate the gap over (up to ``max_items``) items of ``source``: each item's caption is
-    scored with its own conditioning and with the frame, the audio, or both taken from a
-    fixed derangement donor (never itself)."""
-    n = min(len(source), max_items)
-    if n < 2:
-        return {}
-    items = np.linspace(0, len(source) - 1, n).round().astype(np.int64)
-    donors = items[fixed_derangement(n, seed)]
+    """The gap per variant over (up to ``max_items``) items of ``source`` that have every part
+    the variant swaps: each item's caption is scored with its own conditioning and with those
+    parts taken from a donor chosen by a fixed derangement of the same items (never itself).
+
+    Under DDP, rank r of W scores items r, r+W, ... and the metric sums the states, so every
+    item counts once. A variant over fewer than ``min_items`` items is ``insufficient`` and a
+    variant no item can take (e.g. no frame in the data) is ``n/a``: neither is a number.
+    Returns ``{"values": {tag: float}, "status": {variant: "ok" | "insufficient" | "n/a"},
+    "items": {variant: n}}``.
+    """
     metric = BindingGap().to(scorer.device)
-    for lo in range(0, n, batch_size):
-        it, dn = items[lo : lo + batch_size], donors[lo : lo + batch_size]
-        matched, targets = scorer.score(source.conditioned(it))
-        swapped = {
-            "both": scorer.score(source.conditioned(it, frame_from=dn, audio_from=dn))[0],
-            "audio": scorer.score(source.conditioned(it, audio_from=dn))[0],
-            "frame": scorer.score(source.conditioned(it, frame_from=dn))[0],
-        }
-        metric.update(matched, swapped, targets)
-    return {k: float(v) for k, v in metric.compute().items()} | {"binding_gap/items": n}
+    status, counts = {}, {}
+    for variant, parts in SWAPS.items():
+        has = np.ones(len(source), dtype=bool)
+        for part in parts:
+            has &= source.has_part(part)
+        eligible = np.flatnonzero(has)
+        n = min(len(eligible), max_items)
+        counts[variant] = n
+        if n == 0:
+            status[variant] = "n/a"
+            continue
+        if n < max(min_items, 2):
+            status[variant] = "insufficient"
+            continue
+        status[variant] = "ok"
+        items = eligible[np.linspace(0, len(eligible) - 1, n).round().astype(np.int64)]
+        donors = items[fixed_derangement(n, seed)]
+        mine = np.arange(rank, n, world_size)  # this process's share; the metric sums the shares
+        swap = {f"{p}_from": None for p in ("frame", "audio")}
+        for lo in range(0, len(mine), batch_size):
+            it, dn = items[mine[lo : lo + batch_size]], donors[mine[lo : lo + batch_size]]
+            matched, targets = scorer.score(source.conditioned(it))
+            swapped = scorer.score(source.conditioned(it, **(swap | {f"{p}_from": dn for p in parts})))[0]
+            metric.update(variant, matched, swapped, targets)
+    values = {k: float(v) for k, v in metric.compute().items()}
+    return {"values": values, "status": status, "items": counts}

@@ -25,6 +25,22 @@ def read_checkpoint(path: str | Path) -> dict:
     return ckpt
 
 
+def checkpoint_step(path: str | Path) -> int:
+    """The training step a checkpoint was written at."""
+    return int(read_checkpoint(path).get("global_step", 0))
+
+
+def table_seed(door) -> int | None:
+    """The seed a seeded control door drew its table with (None for doors without one)."""
+    seed = getattr(door, "table_seed", None)
+    return None if seed is None else int(seed)
+
+
+# Recorded in a checkpoint but not compared: the table itself is in the state dict, so a
+# model built with another seed takes the checkpoint's table (and its seed) when it loads.
+RECORDED_ONLY = ("table_seed",)
+
+
 def describe_model(net) -> dict:
     door, body = net.door, net.body
     return {
@@ -35,12 +51,13 @@ def describe_model(net) -> dict:
         "n_layers": body.n_layers,
         "n_heads": body.n_heads,
         "per_byte": net.per_byte,
+        "table_seed": table_seed(door),
     }
 
 
 def check_compatible(meta: dict, net, path: str | Path = "checkpoint") -> None:
     """Raise ValueError naming every field where the checkpoint and the built model differ."""
-    ours = describe_model(net)
+    ours = {k: v for k, v in describe_model(net).items() if k not in RECORDED_ONLY}
     diffs = [f"{k}: checkpoint {meta.get(k)!r} vs config {v!r}" for k, v in ours.items() if meta.get(k) != v]
     if diffs:
         raise ValueError(f"{path} does not match the configured model — " + "; ".join(diffs))

@@ -54,13 +54,16 @@ BINDING_VARIANTS = ("both", "audio", "frame")  # which conditioning is swapped f
 
 class BindingGap(Metric):
     """Caption bpb under mismatched conditioning minus caption bpb under matched
-    conditioning, over the same caption bytes (DESIGN.md §5).
+    conditioning, over the same caption bytes (DESIGN.md §5), per variant (``both``, ``audio``,
+    ``frame``: what is swapped). Each variant has its own items (those that have the parts it
+    swaps), so its matched and mismatched sums are kept apart.
 
-    ``update(matched [B, S], mismatched {variant: [B, S]}, targets [B, S])`` takes per-target
-    nats. States are sums (reduced by summing): nats per variant, byte count, and per-item
-    gap sums and squares for an interval over items. ``compute()`` gives ``binding_gap``
-    (variant ``both``, the headline), ``binding_gap/<variant>``, and for each variant the
-    mean per-item gap with its 95% t-interval (``.../item_mean``, ``.../low``, ``.../high``).
+    ``update(variant, matched [B, S], mismatched [B, S], targets [B, S])`` takes per-target
+    nats. States are sums (reduced by summing, so items sharded over processes count once):
+    nats, byte counts, and per-item gap sums and squares for a t-interval over items.
+    ``compute()`` gives ``binding_gap`` (variant ``both``, the headline), and per variant
+    ``binding_gap/<v>``, the mean per-item gap ``.../item_mean`` with its 95% interval
+    (``.../low``, ``.../high``) and ``.../items``.
     """
 
     full_state_update = False
@@ -68,44 +71,41 @@ class BindingGap(Metric):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         v = len(BINDING_VARIANTS)
-        self.add_state("matched", default=torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("matched", default=torch.zeros(v, dtype=torch.float64), dist_reduce_fx="sum")
         self.add_state("mismatched", default=torch.zeros(v, dtype=torch.float64), dist_reduce_fx="sum")
-        self.add_state("count", default=torch.zeros((), dtype=torch.long), dist_reduce_fx="sum")
+        self.add_state("count", default=torch.zeros(v, dtype=torch.long), dist_reduce_fx="sum")
         self.add_state("item_sum", default=torch.zeros(v, dtype=torch.float64), dist_reduce_fx="sum")
         self.add_state("item_sq", default=torch.zeros(v, dtype=torch.float64), dist_reduce_fx="sum")
         self.add_state("items", default=torch.zeros(v, dtype=torch.long), dist_reduce_fx="sum")
 
-    def update(self, matched: torch.Tensor, mismatched: dict[str, torch.Tensor], targets: torch.Tensor) -> None:
+    def update(self, variant: str, matched: torch.Tensor, mismatched: torch.Tensor, targets: torch.Tensor) -> None:
+        i = BINDING_VARIANTS.index(variant)
         is_byte = (targets < NUM_BYTES).to(torch.float64)
         n = is_byte.sum(-1)  # caption bytes per item
         keep = n > 0
         base = (matched.to(torch.float64) * is_byte).sum(-1)
-        self.matched += base.sum()
-        self.count += n.sum().long()
-        for i, name in enumerate(BINDING_VARIANTS):
-            if name not in mismatched:
-                continue
-            swapped = (mismatched[name].to(torch.float64) * is_byte).sum(-1)
-            self.mismatched[i] += swapped.sum()
-            gap = (swapped - base)[keep] / n[keep] / math.log(2)
-            self.item_sum[i] += gap.sum()
-            self.item_sq[i] += (gap * gap).sum()
-            self.items[i] += keep.sum()
+        swapped = (mismatched.to(torch.float64) * is_byte).sum(-1)
+        self.matched[i] += base.sum()
+        self.mismatched[i] += swapped.sum()
+        self.count[i] += n.sum().long()
+        gap = (swapped - base)[keep] / n[keep] / math.log(2)
+        self.item_sum[i] += gap.sum()
+        self.item_sq[i] += (gap * gap).sum()
+        self.items[i] += keep.sum()
 
     def compute(self) -> dict[str, torch.Tensor]:
         from scipy import stats
 
         out = {}
-        if self.count == 0:
-            return out
         for i, name in enumerate(BINDING_VARIANTS):
             n = int(self.items[i])
-            if n == 0:
+            if n == 0 or self.count[i] == 0:
                 continue
-            gap = (self.mismatched[i] - self.matched) / self.count / math.log(2)
+            gap = (self.mismatched[i] - self.matched[i]) / self.count[i] / math.log(2)
             if name == "both":
                 out["binding_gap"] = gap
             out[f"binding_gap/{name}"] = gap
+            out[f"binding_gap/{name}/items"] = self.items[i].to(torch.float64)
             mean = self.item_sum[i] / n
             out[f"binding_gap/{name}/item_mean"] = mean
             if n > 1:

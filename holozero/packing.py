@@ -1,8 +1,9 @@
 """K bytes per attention slot, with an explicit tail policy (DESIGN.md §2).
 
 A prefix of L positions fills ceil(L/K) slots under ``pad`` (the last slot is completed
-with PAD, an input-only id distinct from byte 0x00), floor(L/K) under ``drop`` (the last
-L mod K positions are discarded and counted), and raises under ``error`` unless K divides L.
+with PAD, an input-only id distinct from byte 0x00), floor(L/K) under ``drop`` (the *oldest*
+L mod K positions, at the left end, are discarded and counted, so the prefix stays contiguous
+with the stream that follows it), and raises under ``error`` unless K divides L.
 """
 
 from __future__ import annotations
@@ -50,8 +51,8 @@ def pack_ids(ids: torch.Tensor, K: int, tail: str = "pad") -> Packed:
     n_pad, n_drop = tail_counts(ids.shape[-1], K, check_tail(tail))
     if n_pad:
         ids = F.pad(ids, (0, n_pad), value=PAD)
-    if n_drop:
-        ids = ids[..., : ids.shape[-1] - n_drop]
+    if n_drop:  # the oldest bytes go: what is kept still ends right before the stream
+        ids = ids[..., n_drop:]
     return Packed(ids.reshape(*ids.shape[:-1], -1, K), n_drop)
 
 

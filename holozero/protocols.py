@@ -60,6 +60,26 @@ class SequenceWindows(WindowSource, Protocol):
     def locate(self, j: int) -> tuple[int, int]: ...
 
 
+@runtime_checkable
+class StreamWindows(WindowSource, Protocol):
+    """Windows anywhere in one id stream (a split of documents joined by EOS)."""
+
+    stream: np.ndarray
+    context: int
+
+
+class WindowModel(Protocol):
+    """A door + body (``models.ByteModel``): ``forward(ids [B, W], stream_len, targets)`` gives
+    logits and per-target nats for the stream (or, with no prefix slot, for ids[1:])."""
+
+    door: torch.nn.Module
+    per_byte: bool
+
+    def __call__(
+        self, ids: torch.Tensor, stream_len: int, targets: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]: ...
+
+
 class Scorer(Protocol):
     """Scores a batch in eval mode: per-target nats [B, S] and the targets [B, S] of its stream."""
 

@@ -11,6 +11,10 @@ import numpy as np
 import torch
 
 SEGMENTS = ("text", "caption", "audio", "frame")  # segment codes 0..3 of every stream byte
+# Windows whose prefix *conditions* the stream (a caption's frame and audio) rather than
+# continuing it (text, audio and frame continuations): a byte LM that reads the whole window
+# trains on the prefix of a continuation window, but not on the conditioning of these.
+CONDITIONED = ("caption",)
 
 
 def as_batch(ids: np.ndarray, stream_len: int, segment: str) -> dict:

@@ -40,6 +40,8 @@ class ByteLM(L.LightningModule):
     warmup_steps, min_lr_ratio: linear warmup, then cosine to ``lr·min_lr_ratio`` at the
         trainer's last step.
     per_byte: the per-byte baseline (no prefix; see ByteModel).
+    per_byte_targets: what the per-byte baseline trains on: ``segment`` (every byte of a
+        continuation window, the caption of a captioned window) or ``all`` (the conditioning too).
     compile: ``torch.compile`` the inner network (checkpoints keep plain keys).
     """
 
@@ -53,11 +55,12 @@ class ByteLM(L.LightningModule):
         warmup_steps: int = 100,
         min_lr_ratio: float = 0.1,
         per_byte: bool = False,
+        per_byte_targets: str = "segment",
         compile: bool = False,
     ):
         super().__init__()
         self.save_hyperparameters(ignore=["door", "body"])
-        self.net = ByteModel(door, body, per_byte=per_byte)
+        self.net = ByteModel(door, body, per_byte=per_byte, per_byte_targets=per_byte_targets)
         self.val_bpb = BitsPerByte()
         self.test_bpb = BitsPerByte()
         self._compiled = None
@@ -101,7 +104,8 @@ class ByteLM(L.LightningModule):
 
     # --- steps -----------------------------------------------------------------------
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
-        nats, targets = self._nats(batch)
+        targets = self.net.training_targets(batch["ids"], batch["segment"])
+        nats = self(batch["ids"], batch["segment"].shape[1], targets)[1]
         loss = mean_loss(nats, targets)
         first_bad = (self._bad_step < 0) & ~torch.isfinite(loss)
         self._bad_step.copy_(torch.where(first_bad, torch.tensor(self.global_step), self._bad_step))
@@ -164,7 +168,9 @@ class ByteLM(L.LightningModule):
 
     def _log_bpb(self, stage: str, metric: BitsPerByte) -> None:
         values = metric.compute()  # synced across processes by summing states
-        self.log_dict({f"{stage}/{k}": v for k, v in values.items()}, prog_bar=False)
+        # already equal on every rank: "max" keeps the value exact (a mean of equal floats may
+        # round) and tells Lightning the value is synced, so it does not recommend sync_dist
+        self.log_dict({f"{stage}/{k}": v for k, v in values.items()}, prog_bar=False, sync_dist=True, reduce_fx="max")
         metric.reset()
 
     # --- optimisation --------------------------------------------------------------------

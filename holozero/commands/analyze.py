@@ -24,6 +24,8 @@ from pathlib import Path
 
 from holozero.attribution import heatmaps, markdown, run, source_batches
 
+from .args import CommandParser
+
 
 def validation_batches(config: Path, windows: int) -> dict[str, dict]:
     """Up to ``windows`` fixed validation windows per modality of the run's own data."""
@@ -49,23 +51,30 @@ def validation_batches(config: Path, windows: int) -> dict[str, dict]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(
+    p = CommandParser(
         prog="holozero analyze", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--ckpt_path", required=True)
-    p.add_argument("--config", help="the run's config.yaml (default: the one beside the checkpoint's run)")
+    model = p.add_mutually_exclusive_group(required=True)
+    model.add_argument("--ckpt_path", help="a checkpoint written by holozero fit")
+    model.add_argument("--model", help="a folder written by holozero export (or a Hub repo id, with --config)")
+    p.add_argument(
+        "--config", help="the run's config.yaml (default: beside the run, or the export's training_config.yaml)"
+    )
     p.add_argument("--windows", type=int, default=64, help="validation windows per modality")
-    p.add_argument("--out", help="output folder (default: <run>/analysis)")
+    p.add_argument("--out", help="output folder (default: <run>/analysis; with --model: ./analysis)")
     args = p.parse_args(argv)
-    from .generate import load_model
+    from .loading import load_net
+    from .runs import run_dir_of
 
-    ckpt = Path(args.ckpt_path)
-    config = Path(args.config) if args.config else ckpt.parent.parent / "config.yaml"
+    # an exported folder is shared, so the analysis is written beside the caller, not into it
+    home = run_dir_of(args.ckpt_path) if args.ckpt_path else None
+    beside = home / "config.yaml" if home else Path(args.model) / "training_config.yaml"
+    config = Path(args.config) if args.config else beside
     if not config.exists():
         raise SystemExit(f"no run config at {config}; pass --config")
-    net, _, _ = load_model(ckpt)
+    net, _ = load_net(ckpt_path=args.ckpt_path, model=args.model)
     result = run(net, validation_batches(config, args.windows))
-    out = Path(args.out) if args.out else ckpt.parent.parent / "analysis"
+    out = Path(args.out) if args.out else (home / "analysis" if home else Path("analysis"))
     out.mkdir(parents=True, exist_ok=True)
     (out / "analysis.json").write_text(json.dumps(result, indent=1))
     (out / "analysis.md").write_text(markdown(result))

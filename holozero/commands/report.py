@@ -22,6 +22,7 @@ from scipy import stats
 
 from holozero.stats import mean_interval
 
+from .args import CommandParser
 from .events import read_scalars
 from .sweep import arm_of, run_id
 
@@ -61,23 +62,24 @@ def collect(out: Path) -> tuple[dict, list[dict]]:
     return spec, records
 
 
+def reference_of(arm: dict, reference: dict) -> str | None:
+    """The arm an arm is paired with: itself on every axis except the ones the reference names
+    (door=zero, K=8, ...), which take the reference's values — so at two budgets, each arm is
+    paired with the reference at its own budget, never across budgets (seed is the pairing)."""
+    return arm_name(arm | reference) if reference else None
+
+
 def summarize(spec: dict, records: list[dict]) -> list[dict]:
     """One row per arm: each metric's mean ± std and 95% interval over done seeds, facts,
-    and the paired difference against the reference arm (same seeds) with its p-value."""
+    and the paired difference against its reference arm (same seeds) with its p-value."""
     arms = defaultdict(list)
     for rec in records:
         arms[arm_name(arm_of(rec["run"]))].append(rec)
     reference = spec.get("reference") or {}
-    ref_name = next(
-        (
-            n
-            for n, recs in arms.items()
-            if reference and all(arm_of(recs[0]["run"]).get(k) == v for k, v in reference.items())
-        ),
-        None,
-    )
     rows = []
     for name, recs in arms.items():
+        ref_name = reference_of(arm_of(recs[0]["run"]), reference)
+        ref_name = ref_name if ref_name in arms else None
         done = [r for r in recs if r["status"] == "done"]
         row = {
             "arm": name,
@@ -98,7 +100,8 @@ def summarize(spec: dict, records: list[dict]) -> list[dict]:
                 "n": ci["n"],
             }
             if ref_name and name != ref_name:
-                row[metric]["paired"] = paired(arms[ref_name], done, metric)
+                pair = paired(arms[ref_name], done, metric)
+                row[metric]["paired"] = pair and pair | {"reference": ref_name}
         for label, tag in FACTS.items():
             values = [r["final"][tag] for r in done if tag in r["final"]]
             row[label] = float(np.mean(values)) if values else math.nan
@@ -131,7 +134,8 @@ def _fmt(cell) -> str:
         )
     text = f"{cell['mean']:.4f} ± {cell['std']:.4f} [{cell['low']:.4f}, {cell['high']:.4f}] (n={cell['n']})"
     if cell.get("paired"):
-        text += f"; Δ {cell['paired']['diff']:+.4f}, p={cell['paired']['p']:.3g}"
+        pair = cell["paired"]
+        text += f"; Δ {pair['diff']:+.4f} vs {pair['reference']}, p={pair['p']:.3g}"
     return text
 
 
@@ -141,15 +145,18 @@ def write_tables(rows: list[dict], records: list[dict], folder: Path, spec: dict
     lines = [
         "# Sweep report",
         "",
-        f"Reference arm for paired differences: `{spec.get('reference') or 'none'}` "
-        "(Δ = arm − reference over the same seeds, paired t-test p). Cells: mean ± std [95% t-interval] (n seeds).",
+        f"Reference for paired differences: `{spec.get('reference') or 'none'}`, at the same value of every "
+        "other axis (Δ = arm − reference over the same seeds, paired t-test p). "
+        "Cells: mean ± std [95% t-interval] (n seeds).",
         "",
         "| " + " | ".join(cols) + " |",
         "|" + "---|" * len(cols),
     ]
     lines += ["| " + " | ".join(_fmt(r.get(c)) for c in cols) + " |" for r in rows]
-    lines += ["", "## Runs", "", "| run | status |", "|---|---|"]
-    lines += [f"| {rec['id']} | {rec['status']} |" for rec in records]
+    lines += ["", "## Runs", "", "| run | status | table seed |", "|---|---|---|"]
+    for rec in records:  # which table a seeded control door drew, run by run
+        seed = rec["final"].get("model/table_seed")
+        lines.append(f"| {rec['id']} | {rec['status']} | {'' if seed is None else int(seed)} |")
     (folder / "report.md").write_text("\n".join(lines) + "\n")
     with open(folder / "report.csv", "w", newline="") as f:
         w = csv.writer(f)
@@ -256,9 +263,7 @@ def plot(records: list[dict], rows: list[dict], folder: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(
-        prog="holozero report", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    p = CommandParser(prog="holozero report", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("out", help="the sweep's --out folder")
     args = p.parse_args(argv)
     out = Path(args.out)

@@ -1,23 +1,33 @@
 """``holozero sweep SPEC.yaml --out DIR``: a grid of ordinary ``holozero fit`` + ``test`` runs.
 
-A spec (see ``configs/sweeps/``)::
+A spec (see ``configs/sweeps/``); every path in it is relative to the spec file::
 
-    base: [configs/quickstart.yaml]        # stacked configs of every run
+    base: [../quickstart.yaml]             # stacked configs of every run
     args: [--trainer.max_steps, "100000"]  # extra CLI arguments of every run
     grid:                                  # the runs are the product of these lists
-      door: [zero, hsl_proj]               #   -> --config configs/doors/<door>.yaml
+      door: [zero, hsl_proj]               #   -> --model.door, built from holozero.doors.PRESETS[door]
       K: [4, 8]                            #   -> --data.init_args.K
       modalities: [[text, captioned]]      #   -> --data.init_args.modalities
       budget: [{flops: 2.0e12}]            #   -> --budget.flops ...
-      configs: [[configs/controls/zlib_text.yaml]]   # -> more stacked configs
+      configs: [[../controls/zlib_text.yaml]]   # -> more stacked configs
       seed: [0, 1, 2]                      #   -> --seed_everything
     exclude: [{door: onehot, K: 8}]        # leave these combinations out
     reference: {door: zero}                # the arm paired differences are taken against
     test: true                             # run `holozero test` on the last checkpoint
+    evaluate: true                         # and `holozero evaluate` (whole test split + floors)
 
-Each run gets ``DIR/runs/<id>/`` with its command, log, status and Lightning run. Finished
-runs are skipped when the same command is run again; a crashed run is retried once
-(resuming from its last checkpoint when it has one) and then recorded as failed, log kept.
+A door name is any key of ``holozero.doors.PRESETS``, or ``per_byte``: the per-byte baseline
+(a learned byte embedding, no prefix slot, every position trained), which runs at K=1 and is
+named apart from the zero door at K=1.
+
+Doors are named by their registry name and passed by class path, so a sweep needs no file
+of the checkout and runs from an installed package. Runs start in the spec's folder, so
+relative paths in ``args`` (and in the stacked configs' data paths) are relative to it too.
+
+Each run gets ``DIR/runs/<id>/`` with its command, log, status and Lightning run; the test
+of a run writes into the run's own ``lightning_logs/version_0``. Finished runs are skipped
+when the same command is run again; a crashed run is retried once (resuming from its last
+checkpoint when it has one) and then recorded as failed, log kept.
 """
 
 from __future__ import annotations
@@ -34,17 +44,55 @@ from pathlib import Path
 
 import yaml
 
+from .args import CommandParser
+
 GRID_ORDER = ("door", "K", "modalities", "budget", "configs", "seed")
-DOOR_CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "doors"
+# Arms that are more than a door: name -> (door preset, extra fit arguments, the only K it runs at).
+BASELINES = {"per_byte": ("byte_embed", ["--model.per_byte", "true"], 1)}
+
+
+def _relative_to(folder: Path, paths, what: str, spec_path: Path) -> list[str]:
+    if paths is None:
+        return []
+    if not isinstance(paths, list):
+        raise ValueError(f"sweep spec {spec_path}: {what} must be a list of config files, got {paths!r}")
+    resolved = [(folder / str(p)).resolve() for p in paths]
+    missing = [str(p) for p, r in zip(paths, resolved, strict=True) if not r.is_file()]
+    if missing:
+        raise FileNotFoundError(f"sweep spec {spec_path}: {what}: no such file {missing[0]} (relative to {folder})")
+    return [str(r) for r in resolved]
 
 
 def load_spec(path: str | Path) -> dict:
-    spec = yaml.safe_load(Path(path).read_text())
-    if not isinstance(spec, dict) or "grid" not in spec:
+    """The spec with every config path made absolute (relative to the spec file), checked."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"sweep spec {path} does not exist")
+    spec = yaml.safe_load(path.read_text())
+    if not isinstance(spec, dict) or not isinstance(spec.get("grid"), dict):
         raise ValueError(f"sweep spec {path} needs a 'grid' mapping")
     unknown = set(spec["grid"]) - set(GRID_ORDER)
     if unknown:
         raise ValueError(f"sweep spec {path}: unknown grid keys {sorted(unknown)}; use {list(GRID_ORDER)}")
+    folder = path.resolve().parent
+    spec["base"] = _relative_to(folder, spec.get("base"), "base", path)
+    if "configs" in spec["grid"]:
+        spec["grid"]["configs"] = [_relative_to(folder, c, "grid.configs", path) for c in spec["grid"]["configs"]]
+    if "door" in spec["grid"]:
+        from holozero.doors import PRESETS
+
+        wrong = [d for d in spec["grid"]["door"] if d not in PRESETS and d not in BASELINES]
+        if wrong:
+            known = ", ".join(sorted([*PRESETS, *BASELINES]))
+            raise ValueError(f"sweep spec {path}: unknown door {wrong[0]!r}; doors: {known}")
+        for run in expand(spec):
+            name = run.get("door")
+            if name in BASELINES and run.get("K", BASELINES[name][2]) != BASELINES[name][2]:
+                raise ValueError(
+                    f"sweep spec {path}: the {name} baseline runs at K={BASELINES[name][2]} only; "
+                    f"exclude {{door: {name}, K: {run['K']}}}"
+                )
+    spec["folder"] = str(folder)  # where its runs start
     return spec
 
 
@@ -75,16 +123,27 @@ def run_id(run: dict) -> str:
     return ",".join(f"{k}={fmt(run[k])}" for k in GRID_ORDER if k in run)
 
 
+def door_argument(name: str) -> str:
+    """``--model.door`` of a registry name: its class path and preset arguments, as JSON."""
+    from holozero.doors import PRESETS
+
+    return json.dumps(PRESETS[name].config(), separators=(",", ":"))
+
+
 def fit_args(spec: dict, run: dict, root: Path) -> list[str]:
     args = []
     for cfg in spec.get("base", []) or []:
         args += ["--config", str(cfg)]
-    if "door" in run:
-        args += ["--config", str(DOOR_CONFIGS / f"{run['door']}.yaml")]
+    if run.get("door") in BASELINES:
+        door, extra, _ = BASELINES[run["door"]]
+        args += ["--model.door", door_argument(door), *extra]
+    elif "door" in run:
+        args += ["--model.door", door_argument(run["door"])]
     for cfg in run.get("configs", []) or []:
         args += ["--config", str(cfg)]
-    if "K" in run:
-        args += ["--data.init_args.K", str(run["K"])]
+    K = BASELINES[run["door"]][2] if run.get("door") in BASELINES else run.get("K")
+    if K is not None:
+        args += ["--data.init_args.K", str(K)]
     if "modalities" in run:
         args += ["--data.init_args.modalities", json.dumps(run["modalities"])]
     for name, value in (run.get("budget") or {}).items():
@@ -95,22 +154,19 @@ def fit_args(spec: dict, run: dict, root: Path) -> list[str]:
     return args + ["--trainer.default_root_dir", str(root), "--trainer.enable_progress_bar", "false"]
 
 
+def last_checkpoint(root: Path) -> Path:
+    return root / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
+
+
 def commands(spec: dict, run: dict, out: Path) -> list[list[str]]:
     root = out / "runs" / run_id(run)
-    fit = [sys.executable, "-m", "holozero", "fit", *fit_args(spec, run, root)]
-    cmds = [fit]
-    if spec.get("test", True):
-        cmds.append(
-            [
-                sys.executable,
-                "-m",
-                "holozero",
-                "test",
-                *fit_args(spec, run, root / "test"),
-                "--ckpt_path",
-                str(root / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"),
-            ]
-        )
+    cmds = [[sys.executable, "-m", "holozero", "fit", *fit_args(spec, run, root)]]
+    if spec.get("test", True):  # scored into the run's own folder, at its last step
+        test = [sys.executable, "-m", "holozero", "test", *fit_args(spec, run, root)]
+        cmds.append(test + ["--ckpt_path", str(last_checkpoint(root))])
+    if spec.get("evaluate", False):  # the whole test split, every byte once, beside the floors
+        evaluate = ["--ckpt_path", str(last_checkpoint(root)), "--no_progress", "--out", str(root / "evaluate.json")]
+        cmds.append([sys.executable, "-m", "holozero", "evaluate", *evaluate])
     return cmds
 
 
@@ -128,13 +184,13 @@ def execute(spec: dict, run: dict, out: Path, threads: int) -> str:
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     for attempt in range(state["attempts"] + 1, 3):
         cmds = commands(spec, run, out)
-        last = root / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
-        if last.exists() and attempt > 1:  # a crashed run resumes where it stopped
+        if last_checkpoint(root).exists() and attempt > 1:  # a crashed run resumes where it stopped
             cmds[0] = cmds[0] + ["--ckpt_path", "last"]
-        (root / "command.txt").write_text("\n".join(shlex.join(c) for c in cmds) + "\n")
+        lines = [f"cd {shlex.quote(spec['folder'])}", *map(shlex.join, cmds)]
+        (root / "command.txt").write_text("\n".join(lines) + "\n")
         with open(root / f"attempt{attempt}.log", "w") as log:
             ok = all(
-                subprocess.run(c, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=Path.cwd()).returncode == 0
+                subprocess.run(c, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=spec["folder"]).returncode == 0
                 for c in cmds
             )
         result = "done" if ok else "failed"
@@ -148,7 +204,7 @@ def emit(spec: dict, runs: list[dict], out: Path, kind: str) -> Path:
     lines = [" && ".join(shlex.join(c) for c in commands(spec, r, out)) for r in runs]
     if kind == "commands":
         path = out / "commands.sh"
-        path.write_text("\n".join(lines) + "\n")
+        path.write_text(f"cd {shlex.quote(spec['folder'])}\n" + "\n".join(lines) + "\n")
         return path
     path = out / "sweep.slurm"
     body = "\n".join(f"  {shlex.quote(line)}" for line in lines)
@@ -156,16 +212,14 @@ def emit(spec: dict, runs: list[dict], out: Path, kind: str) -> Path:
         "#!/bin/bash\n"
         f"#SBATCH --job-name=holozero-sweep\n#SBATCH --array=0-{len(lines) - 1}\n"
         "#SBATCH --output=slurm-%A_%a.log\n#SBATCH --gres=gpu:1\n\n"
-        f"cd {shlex.quote(str(Path.cwd()))}\nRUNS=(\n{body}\n)\n"
+        f"cd {shlex.quote(spec['folder'])}\nRUNS=(\n{body}\n)\n"
         'eval "${RUNS[$SLURM_ARRAY_TASK_ID]}"\n'
     )
     return path
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(
-        prog="holozero sweep", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    p = CommandParser(prog="holozero sweep", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("spec")
     p.add_argument("--out", required=True)
     p.add_argument("--jobs", type=int, default=1, help="runs at once (threads are shared out)")

@@ -14,7 +14,7 @@ from ..features import BASE_GROUPS
 from .base import Door
 from .codes import AffineBinaryCodesDoor, BinaryCodesDoor, OneHotDoor, RawBitsDoor
 from .hsl import HSLProjDoor, LearnedValueDoor, PermutedDoor, RandomDoor, ZeroDoor, ZeroGroupsDoor
-from .learned import ByteEmbedDoor
+from .learned import ByteEmbedDoor, HashNgramDoor
 
 DOORS: dict[str, type[Door]] = {
     cls.name: cls
@@ -22,6 +22,7 @@ DOORS: dict[str, type[Door]] = {
         ZeroDoor,
         HSLProjDoor,
         ByteEmbedDoor,
+        HashNgramDoor,
         RawBitsDoor,
         OneHotDoor,
         RandomDoor,

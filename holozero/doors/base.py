@@ -92,13 +92,22 @@ class Door(nn.Module):
             # Specials carry no context, so a PAD's features do not depend on what precedes it.
             pad = self.features(torch.full((B, n_pad), PAD, dtype=torch.long, device=feats.device))
             feats = torch.cat([feats, pad.to(feats.dtype)], dim=1)
-        if n_drop:
-            feats = feats[:, : L - n_drop]
+        if n_drop:  # the oldest positions go, so the last slot still ends right before the stream
+            feats = feats[:, n_drop:]
             self.dropped_bytes += B * n_drop
         return self.lift_slots(feats.reshape(B, -1, self.K, feats.shape[-1]))
 
     def extra_repr(self) -> str:
         return f"K={self.K}, dim={self.dim}, tail={self.tail!r}, feat_dim={self.feat_dim}"
+
+
+def draw_seed(table_seed: int | None) -> int:
+    """The seed a control door draws its table (or a learned table its init) with: ``table_seed``
+    when pinned, else the run's seed — ``torch.initial_seed()``, which ``--seed_everything N``
+    sets to N before the model is built — so an interval over seeds covers the table drawn,
+    not only training noise. Doors keep it as a persistent ``table_seed`` buffer, so the
+    checkpoint records it and a loaded model has the table it was trained with."""
+    return int(table_seed) if table_seed is not None else torch.initial_seed() % 2**63
 
 
 # Two flag channels, appended by fixed doors whose own channels cannot tell the specials

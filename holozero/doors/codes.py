@@ -9,15 +9,16 @@ import torch
 import torch.nn.functional as F
 
 from ..specials import NUM_BYTES, NUM_IDS
-from .base import Door, with_special_flags
+from .base import Door, draw_seed, with_special_flags
 
 
 class _TableDoor(Door):
-    """Per-id features from a fixed [259, F] table (no context channels)."""
+    """Per-id features from a fixed [259, F] table (no context channels). A table drawn at
+    random is ``persistent``: it is saved with the model, so a checkpoint keeps its draw."""
 
-    def __init__(self, K: int, dim: int, tail: str, table: torch.Tensor):
+    def __init__(self, K: int, dim: int, tail: str, table: torch.Tensor, persistent: bool = False):
         super().__init__(K, dim, tail)
-        self.register_buffer("table", with_special_flags(table.float()), persistent=False)
+        self.register_buffer("table", with_special_flags(table.float()), persistent=persistent)
         self.check_width()
 
     @property
@@ -59,6 +60,23 @@ class OneHotDoor(_TableDoor):
 CODE_BITS = math.ceil(math.log2(NUM_IDS))  # 9: the fewest bits that name every id
 
 
+def minimal_codes() -> torch.Tensor:
+    """[259, 9] bits in {0, 1}: the id in binary, MSB first."""
+    return _bits_msb_first(torch.arange(NUM_IDS), CODE_BITS).float()
+
+
+def affine_codes(seed: int) -> torch.Tensor:
+    """[259, 9] bits: the minimal codes through a seeded invertible affine map A·bits ⊕ c over GF(2)^9."""
+    g = torch.Generator().manual_seed(seed)
+    every = _bits_msb_first(torch.arange(2**CODE_BITS), CODE_BITS)
+    while True:  # draw until A is invertible: then the map is a bijection of all 512 codes
+        A = torch.randint(0, 2, (CODE_BITS, CODE_BITS), generator=g)
+        c = torch.randint(0, 2, (CODE_BITS,), generator=g)
+        coded = (every @ A.T + c) % 2
+        if torch.unique(coded, dim=0).shape[0] == 2**CODE_BITS:
+            return coded[:NUM_IDS].float()
+
+
 class BinaryCodesDoor(_TableDoor):
     """Fixed minimal binary codes of the id (9 bits as ±1), tiled to model width instead of
     zero-padded (arXiv 2605.09751). Slots tile the K concatenated codes."""
@@ -66,11 +84,7 @@ class BinaryCodesDoor(_TableDoor):
     name = "binary_codes"
 
     def __init__(self, K: int = 8, dim: int = 512, tail: str = "pad"):
-        super().__init__(K, dim, tail, 2.0 * self.code_bits() - 1.0)
-
-    def code_bits(self) -> torch.Tensor:
-        """[259, 9] bits in {0, 1}."""
-        return _bits_msb_first(torch.arange(NUM_IDS), CODE_BITS).float()
+        super().__init__(K, dim, tail, 2.0 * minimal_codes() - 1.0)
 
     @staticmethod
     def _tile(x: torch.Tensor, dim: int) -> torch.Tensor:
@@ -86,20 +100,13 @@ class BinaryCodesDoor(_TableDoor):
 
 class AffineBinaryCodesDoor(BinaryCodesDoor):
     """The binary codes re-coded by a fixed, seeded invertible affine map over GF(2)^9
-    (code = A·bits ⊕ c): same information and width, scrambled code geometry."""
+    (code = A·bits ⊕ c): same information and width, scrambled code geometry. The map is
+    drawn from ``table_seed`` (None: the run's seed, see ``draw_seed``)."""
 
     name = "binary_codes_affine"
 
-    def __init__(self, K: int = 8, dim: int = 512, tail: str = "pad", seed: int = 0):
-        self.seed = seed
-        super().__init__(K, dim, tail)
-
-    def code_bits(self) -> torch.Tensor:
-        g = torch.Generator().manual_seed(self.seed)
-        every = _bits_msb_first(torch.arange(2**CODE_BITS), CODE_BITS)
-        while True:  # draw until A is invertible: then the map is a bijection of all 512 codes
-            A = torch.randint(0, 2, (CODE_BITS, CODE_BITS), generator=g)
-            c = torch.randint(0, 2, (CODE_BITS,), generator=g)
-            coded = (every @ A.T + c) % 2
-            if torch.unique(coded, dim=0).shape[0] == 2**CODE_BITS:
-                return coded[:NUM_IDS].float()
+    def __init__(self, K: int = 8, dim: int = 512, tail: str = "pad", table_seed: int | None = None):
+        seed = draw_seed(table_seed)
+        # the table is the only difference from BinaryCodesDoor: build the table door directly
+        _TableDoor.__init__(self, K, dim, tail, 2.0 * affine_codes(seed) - 1.0, persistent=True)
+        self.register_buffer("table_seed", torch.tensor(seed))

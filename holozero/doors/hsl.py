@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from ..features import BASE_GROUPS, FEAT_DIM, GROUPS, VALUE_DIM, group_columns, hsl_features, value_table
 from ..specials import NUM_BYTES
-from .base import Door, with_special_flags
+from .base import Door, draw_seed, with_special_flags
 
 _DXOR = len(GROUPS["dxor"])  # value table column order: dxor | fourier | phase
 _CONTEXT = slice(GROUPS["context"][0], GROUPS["context"][-1] + 1)
@@ -108,18 +108,20 @@ def _fixed_swap_table(byte_rows: torch.Tensor, door: str) -> torch.Tensor:
 
 class RandomDoor(_ValueSwapDoor):
     """Fixed random injective value table with HSL's per-channel mean and std: tests whether
-    information preservation alone (without HSL's geometry) is enough. 0 learned parameters."""
+    information preservation alone (without HSL's geometry) is enough. 0 learned parameters.
+    Drawn from ``table_seed`` (None: the run's seed, see ``draw_seed``)."""
 
     name = "random"
 
-    def __init__(self, K: int = 8, dim: int = 512, tail: str = "pad", seed: int = 0):
+    def __init__(self, K: int = 8, dim: int = 512, tail: str = "pad", table_seed: int | None = None):
         super().__init__(K, dim, tail)
-        self.seed = seed
+        seed = draw_seed(table_seed)
         hsl_rows = value_table()[:NUM_BYTES].double()
         z = torch.randn(NUM_BYTES, VALUE_DIM, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
         z = (z - z.mean(0)) / z.std(0, correction=0)  # exact sample moments before rescaling
         rows = (z * hsl_rows.std(0, correction=0) + hsl_rows.mean(0)).float()
-        self.register_buffer("table", _fixed_swap_table(rows, "random"), persistent=False)
+        self.register_buffer("table", _fixed_swap_table(rows, "random"))
+        self.register_buffer("table_seed", torch.tensor(seed))
         self.check_width()
 
     def value_rows(self) -> torch.Tensor:
@@ -128,17 +130,18 @@ class RandomDoor(_ValueSwapDoor):
 
 class PermutedDoor(_ValueSwapDoor):
     """HSL's own value rows permuted over byte values: per-channel marginals identical,
-    value-adjacency geometry destroyed. 0 learned parameters."""
+    value-adjacency geometry destroyed. 0 learned parameters. The permutation is drawn from
+    ``table_seed`` (None: the run's seed, see ``draw_seed``)."""
 
     name = "permuted"
 
-    def __init__(self, K: int = 8, dim: int = 512, tail: str = "pad", seed: int = 0):
+    def __init__(self, K: int = 8, dim: int = 512, tail: str = "pad", table_seed: int | None = None):
         super().__init__(K, dim, tail)
-        self.seed = seed
+        seed = draw_seed(table_seed)
         perm = torch.randperm(NUM_BYTES, generator=torch.Generator().manual_seed(seed))
-        self.register_buffer("permutation", perm, persistent=False)
-        rows = value_table()[:NUM_BYTES][perm]
-        self.register_buffer("table", _fixed_swap_table(rows, "permuted"), persistent=False)
+        self.register_buffer("permutation", perm)
+        self.register_buffer("table", _fixed_swap_table(value_table()[:NUM_BYTES][perm], "permuted"))
+        self.register_buffer("table_seed", torch.tensor(seed))
         self.check_width()
 
     def value_rows(self) -> torch.Tensor:
@@ -147,22 +150,27 @@ class PermutedDoor(_ValueSwapDoor):
 
 class LearnedValueDoor(_ValueSwapDoor):
     """Trainable 256×18 value table (4,608 parameters) with HSL's exact context channels and
-    fixed special rows: can SGD find an equal or better per-value geometry?"""
+    fixed special rows: can SGD find an equal or better per-value geometry? ``init="random"``
+    draws the start from ``table_seed`` (None: the run's seed); ``init="hsl"`` starts at HSL."""
 
     name = "learned_value"
     fixed = True  # still zero-padded: only the value table learns
 
-    def __init__(self, K: int = 8, dim: int = 512, tail: str = "pad", seed: int = 0, init: str = "random"):
+    def __init__(
+        self, K: int = 8, dim: int = 512, tail: str = "pad", table_seed: int | None = None, init: str = "random"
+    ):
         super().__init__(K, dim, tail)
+        seed = draw_seed(table_seed)
         if init == "random":
             rows = torch.randn(NUM_BYTES, VALUE_DIM, generator=torch.Generator().manual_seed(seed))
         elif init == "hsl":
             rows = value_table()[:NUM_BYTES]
         else:
             raise ValueError(f"init must be 'random' or 'hsl', got {init!r}")
-        self.seed, self.init = seed, init
+        self.init = init
         self.value = nn.Parameter(rows)
         self.register_buffer("special_rows", value_table()[NUM_BYTES:], persistent=False)
+        self.register_buffer("table_seed", torch.tensor(seed))
         self.check_width()
 
     def value_rows(self) -> torch.Tensor:

@@ -75,14 +75,28 @@ def test_sweep_base_config_parses(config):
 
 @pytest.mark.parametrize("spec", SWEEPS, ids=lambda p: p.name)
 def test_sweep_specs_expand_and_every_run_parses(spec):
-    from holozero.commands.sweep import expand, fit_args, load_spec
+    from holozero.commands.sweep import expand, fit_args, load_spec, run_id
 
     loaded = load_spec(spec)
     runs = expand(loaded)
     assert runs
-    for run in runs[:: max(1, len(runs) // 6)]:  # a spread of runs: each is a valid CLI invocation
-        args = [str(ROOT / a) if a.startswith("configs/") else a for a in fit_args(loaded, run, Path("/tmp/unused"))]
-        HoloCLI(ByteLM, WindowDataModule, subclass_mode_data=True, run=False, args=args)
+    for run in runs[:: max(1, len(runs) // 6)]:  # a spread of runs: each is a valid CLI invocation, from anywhere
+        args = fit_args(loaded, run, Path("/tmp/unused"))
+        assert all(Path(a).is_absolute() for a, flag in zip(args[1:], args[:-1], strict=True) if flag == "--config")
+        cli = HoloCLI(ByteLM, WindowDataModule, subclass_mode_data=True, run=False, args=args)
+        if "door" in run:  # the door is built from the registry by class path, no file of the checkout
+            from holozero.commands.sweep import BASELINES
+            from holozero.doors import PRESETS
+
+            name = BASELINES[run["door"]][0] if run["door"] in BASELINES else run["door"]
+            assert type(cli.model.net.door) is PRESETS[name].cls
+            assert cli.model.net.per_byte == (run["door"] == "per_byte")  # the baseline is its own arm
+    per_byte = [r for r in runs if r.get("door") == "per_byte"]
+    for run in per_byte:  # the per-byte baseline runs at K=1 only, named apart from the zero door at K=1
+        cli = HoloCLI(
+            ByteLM, WindowDataModule, subclass_mode_data=True, run=False, args=fit_args(loaded, run, Path("/tmp/u"))
+        )
+        assert cli.model.net.per_byte and cli.datamodule.K == 1 and run_id(run) != run_id(dict(run, door="zero"))
 
 
 def test_published_recipe_size():

@@ -123,3 +123,27 @@ def test_generate_command_from_a_checkpoint_alone(checkpoint, tmp_path, capsys):
     assert out.read_bytes() == first  # same seed, same bytes, with or without the cache
     run_cli(["generate", "--ckpt_path", str(checkpoint), "--prompt", "abc", "--max_bytes", "5", "--temperature", "0"])
     assert capsys.readouterr().out.endswith("\n")
+
+
+@pytest.mark.parametrize("per_byte,K", [(False, 8), (True, 1)])
+def test_a_sampled_eos_that_does_not_stop_enters_the_window_once(per_byte, K):
+    """--no_stop_at_eos: the sampled EOS becomes the next input (a document boundary, as in
+    training), never a byte of the output, and the cache stays equal to a full recompute."""
+    from holozero.specials import EOS
+
+    gen = Generator(_net(K=K, per_byte=per_byte), context_bytes=48, stream_bytes=24)
+    runs = {}
+    for cached in (True, False):
+        seen = []
+
+        def force(logits, seen=seen):
+            seen.append(logits.clone())
+            if len(seen) in (5, 9, 40):  # EOS forced at these steps, mid-window and after a fold
+                logits[EOS] = 1e9
+
+        out = gen.generate(
+            b"The quick brown fox ", 60, temperature=0, stop_at_eos=False, use_cache=cached, on_logits=force
+        )
+        runs[cached] = (out, torch.stack(seen))
+    assert runs[True][0] == runs[False][0] and len(runs[True][0]) == 60 - 3  # EOS is not a byte
+    assert (runs[True][1] - runs[False][1]).abs().max() <= 1e-5

@@ -57,22 +57,63 @@ class FakeLM:
 
 
 def test_gap_is_exact_for_a_model_that_reads_the_frame():
-    values = binding_gap(FakeLM(frame=True, audio=False), _source(40))
+    out = binding_gap(FakeLM(frame=True, audio=False), _source(40))
+    values = out["values"]
     assert values["binding_gap"] == pytest.approx(2.0)  # 3 bits mismatched - 1 bit matched
     assert values["binding_gap/frame"] == pytest.approx(2.0)
     assert values["binding_gap/audio"] == pytest.approx(0.0)  # it never reads the audio
-    assert values["binding_gap/both/low"] == pytest.approx(2.0) and values["binding_gap/items"] == 40
+    assert values["binding_gap/both/low"] == pytest.approx(2.0) and values["binding_gap/both/items"] == 40
+    assert out["status"] == {"both": "ok", "audio": "ok", "frame": "ok"}
 
 
 def test_gap_is_zero_for_a_model_that_ignores_the_conditioning():
-    values = binding_gap(FakeLM(frame=False, audio=False), _source(40))
+    values = binding_gap(FakeLM(frame=False, audio=False), _source(40))["values"]
     for key in ("binding_gap", "binding_gap/audio", "binding_gap/frame"):
         assert values[key] == 0.0
 
 
 def test_gap_needs_both_parts_when_the_model_needs_both():
-    values = binding_gap(FakeLM(frame=True, audio=True, miss=5.0), _source(30))
+    values = binding_gap(FakeLM(frame=True, audio=True, miss=5.0), _source(30))["values"]
     assert values["binding_gap/audio"] == pytest.approx(4.0) and values["binding_gap/frame"] == pytest.approx(4.0)
+
+
+def test_a_variant_no_item_can_take_is_not_a_number():
+    """No frame in the data: the frame (and both) variants are n/a, not 0 with interval [0, 0];
+    fewer than min_items items is insufficient."""
+    src = _source(30)
+    src.prefix[:, :FRAME] = PAD  # audio only
+    out = binding_gap(FakeLM(frame=False, audio=True), src)
+    assert out["status"] == {"both": "n/a", "audio": "ok", "frame": "n/a"}
+    assert "binding_gap/frame" not in out["values"] and "binding_gap" not in out["values"]
+    assert out["values"]["binding_gap/audio"] == pytest.approx(2.0)
+    few = binding_gap(FakeLM(frame=True, audio=False), _source(10), min_items=20)
+    assert few["status"]["frame"] == "insufficient" and few["values"] == {} and few["items"]["frame"] == 10
+
+
+def test_items_are_sharded_over_processes_and_summed_once():
+    """Two ranks score disjoint halves; their summed metric states equal one process's (the
+    interval and the item count are not those of every item counted twice)."""
+    from holozero.binding import SWAPS
+
+    src, lm = _source(41), FakeLM(frame=True, audio=False, miss=2.0)
+    one = BindingGap()
+    halves = [BindingGap(), BindingGap()]
+    for variant, parts in SWAPS.items():
+        n = len(src)
+        items = np.arange(n)
+        donors = items[fixed_derangement(n, 0)]
+        for metric, mine in ((one, items), (halves[0], items[0::2]), (halves[1], items[1::2])):
+            matched, targets = lm.score(src.conditioned(mine))
+            swap = {f"{p}_from": donors[mine] for p in parts}
+            metric.update(variant, matched, lm.score(src.conditioned(mine, **swap))[0], targets)
+    merged = BindingGap()
+    for state in ("matched", "mismatched", "count", "item_sum", "item_sq", "items"):
+        setattr(merged, state, getattr(halves[0], state) + getattr(halves[1], state))
+    a, b = one.compute(), merged.compute()
+    assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k]) for k in a)
+    assert b["binding_gap/frame/items"] == 41
+    rank0 = binding_gap(lm, src, rank=0, world_size=2, min_items=2)
+    assert rank0["values"]["binding_gap/frame/items"] == 21  # this process's share only, before the sum
 
 
 def test_metric_sums_and_item_interval_by_hand():
@@ -81,7 +122,7 @@ def test_metric_sums_and_item_interval_by_hand():
     targets = torch.tensor([[65, 66, EOS], [67, EOS, PAD]])
     matched = torch.tensor([[1.0, 1.0, 9.0], [2.0, 9.0, 0.0]]) * ln2
     both = torch.tensor([[2.0, 4.0, 9.0], [5.0, 9.0, 0.0]]) * ln2
-    m.update(matched, {"both": both}, targets)
+    m.update("both", matched, both, targets)
     out = m.compute()
     # bytes only: matched 1+1+2 = 4 bits, mismatched 2+4+5 = 11 bits over 3 bytes
     assert out["binding_gap"].item() == pytest.approx(7 / 3)

@@ -14,6 +14,7 @@ EXPECTED = {
     "zero",
     "hsl_proj",
     "byte_embed",
+    "hash_ngram",
     "raw_bits",
     "onehot",
     "random",
@@ -86,7 +87,93 @@ def test_learned_parameter_counts():
     assert make("learned_value", K=8).learned_parameters == 4608
     dim, K = 512, 8
     assert make("hsl_proj", K=K).learned_parameters == K * FEAT_DIM * dim + dim + FEAT_DIM * dim + dim
-    assert make("byte_embed", K=K).learned_parameters == NUM_IDS * dim + K * dim
+    assert make("byte_embed", K=K).learned_parameters == NUM_IDS * dim + NUM_IDS * (dim // K)
+    hashed = make("hash_ngram", K=K, buckets=100)
+    assert hashed.learned_parameters == (NUM_IDS + 3 * 100) * (dim + dim // K)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_every_door_keeps_byte_order_inside_a_slot(name, gen):
+    """Permuting the bytes of a slot changes the slot vector, for every arm (a mean or a sum of
+    per-byte vectors plus per-position offsets would not: the offsets sum to a constant)."""
+    K = 4
+    door = build_door(name, K=K, dim=1100 if name == "onehot" else 512)
+    for _ in range(5):
+        slot = torch.randperm(256, generator=gen)[:K]
+        perm = torch.randperm(K, generator=gen)
+        while torch.equal(perm, torch.arange(K)):
+            perm = torch.randperm(K, generator=gen)
+        context = torch.randint(0, 256, (K,), generator=gen)  # one whole slot of context before it
+        a = door(torch.cat([context, slot])[None])[0, 1]
+        b = door(torch.cat([context, slot[perm]])[None])[0, 1]
+        assert not torch.allclose(a, b), (name, slot.tolist(), perm.tolist())
+
+
+def test_byte_embed_slot_is_the_concatenation_of_its_bytes():
+    door = make("byte_embed", K=4, dim=64)
+    ids = torch.tensor([[3, 1, 4, 1]])
+    expected = torch.cat([door.slot_embed.weight[i] for i in (3, 1, 4, 1)])
+    torch.testing.assert_close(door(ids)[0, 0], expected)
+    torch.testing.assert_close(door.stream(ids)[0], door.stream_embed.weight[[3, 1, 4, 1]])
+    odd = make("byte_embed", K=3, dim=64)  # 64 = 3·21 + 1: one zero column at the end
+    out = odd(torch.tensor([[5, 6, 7]]))[0, 0]
+    torch.testing.assert_close(out[:63], torch.cat([odd.slot_embed.weight[i] for i in (5, 6, 7)]))
+    assert out[63] == 0
+
+
+def test_hash_ngram_buckets_are_causal_and_exact_ngrams():
+    from holozero.doors.learned import ngram_buckets
+
+    ids = torch.tensor([[7, 8, 9, 7, 8, 9, 1]])
+    b3 = ngram_buckets(ids, 3, 1 << 20)
+    assert b3[0, 4] != b3[0, 1]  # (START, 7, 8) at position 1 is not (9, 7, 8) at position 4
+    assert b3[0, 5] == b3[0, 2]  # the same trigram (7, 8, 9) gives the same bucket
+    assert b3[0, 5] != b3[0, 6]
+    longer = torch.tensor([[0, 0, 7, 8, 9, 7, 8, 9, 1]])  # more past does not change later buckets...
+    assert torch.equal(ngram_buckets(longer, 3, 1 << 20)[0, 4:], b3[0, 2:])
+    changed = ids.clone()
+    changed[0, 6] = 2  # ... and a later byte never changes an earlier bucket (causal)
+    assert torch.equal(ngram_buckets(changed, 3, 1 << 20)[0, :6], b3[0, :6])
+    door = make("hash_ngram", K=2, dim=64, buckets=50)
+    feats = door.features(ids)
+    assert feats.shape == (1, 7, 4) and feats[..., 1:].max() < 50
+    expected = door.stream_embed.weight[9] + sum(door.stream_hash[i].weight[feats[0, 2, 1 + i]] for i in range(3))
+    torch.testing.assert_close(door.stream(ids)[0, 2], expected)
+
+
+SEEDED = ["random", "permuted", "binary_codes_affine", "learned_value"]
+
+
+def _table(door) -> torch.Tensor:
+    return (door.value_rows() if hasattr(door, "value_rows") else door.table).detach()
+
+
+@pytest.mark.parametrize("name", SEEDED)
+def test_seeded_tables_follow_the_run_seed_unless_pinned(name):
+    """An interval over --seed_everything covers the table drawn: the table comes from the
+    run's seed (torch.initial_seed()), unless table_seed pins it; the seed is kept in the state."""
+    torch.manual_seed(1)
+    one, one_again = make(name), make(name)
+    torch.manual_seed(2)
+    two = make(name)
+    assert torch.equal(_table(one), _table(one_again)) and int(one.table_seed) == 1
+    assert not torch.equal(_table(one), _table(two)) and int(two.table_seed) == 2
+    pinned = make(name, table_seed=7)
+    torch.manual_seed(1)
+    assert torch.equal(_table(pinned), _table(make(name, table_seed=7))) and int(pinned.table_seed) == 7
+    # the checkpoint carries the table: a door built under another seed takes it on load
+    other = make(name)
+    other.load_state_dict(one.state_dict())
+    assert torch.equal(_table(other), _table(one)) and int(other.table_seed) == 1
+
+
+@pytest.mark.parametrize("name", ["hsl_proj", "byte_embed", "hash_ngram"])
+def test_learned_door_init_follows_the_run_seed(name):
+    torch.manual_seed(1)
+    a = make(name).state_dict()
+    torch.manual_seed(2)
+    b = make(name).state_dict()
+    assert any(not torch.equal(a[k], b[k]) for k in a)
 
 
 @pytest.mark.parametrize("K", [1, 4, 8, 18])
@@ -146,7 +233,7 @@ def test_value_controls_keep_hsl_context(gen):
 
 
 def test_permuted_has_hsl_marginals_and_other_geometry():
-    door = make("permuted", seed=3)
+    door = make("permuted", table_seed=3)
     table = door.table[:256]
     hsl = value_table()[:256]
     assert torch.equal(table.sort(0).values, hsl.sort(0).values)
@@ -155,7 +242,7 @@ def test_permuted_has_hsl_marginals_and_other_geometry():
 
 
 def test_random_matches_hsl_moments_and_is_injective():
-    table = make("random", seed=5).table[:256].double()
+    table = make("random", table_seed=5).table[:256].double()
     hsl = value_table()[:256].double()
     torch.testing.assert_close(table.mean(0), hsl.mean(0), atol=1e-5, rtol=0)
     torch.testing.assert_close(table.std(0, correction=0), hsl.std(0, correction=0), atol=1e-5, rtol=1e-5)
@@ -169,7 +256,7 @@ def test_binary_codes_are_minimal_and_affine_variant_is_a_bijection():
     plain = make("binary_codes")
     assert plain.feat_dim == 9
     assert torch.unique(plain.table, dim=0).shape[0] == NUM_IDS
-    affine = make("binary_codes_affine", seed=7)
+    affine = make("binary_codes_affine", table_seed=7)
     assert torch.unique(affine.table, dim=0).shape[0] == NUM_IDS
     assert not torch.equal(affine.table, plain.table)
     stream = plain.stream(torch.tensor([[5]]))[0, 0]
@@ -196,10 +283,10 @@ def test_learned_value_gets_gradients():
 
 SEED_SCRIPT = """
 import hashlib, torch
-from holozero.doors import ABLATIONS, DOORS, PRESETS, build_door
+from holozero.doors import build_door
 out = []
 for name in ("random", "permuted", "binary_codes_affine", "learned_value"):
-    d = DOORS[name](K=4, dim=512, seed=11)
+    d = build_door(name, K=4, dim=512, table_seed=11)
     t = d.value_rows() if name == "learned_value" else d.table
     out.append(hashlib.sha256(t.detach().numpy().tobytes()).hexdigest())
 print(",".join(out))
@@ -215,7 +302,7 @@ def test_seeded_doors_reproduce_across_processes():
     assert runs[0] == runs[1]
     here = []
     for name in ("random", "permuted", "binary_codes_affine"):
-        here.append(hashlib.sha256(DOORS[name](K=4, dim=512, seed=12).table.numpy().tobytes()).hexdigest())
+        here.append(hashlib.sha256(build_door(name, K=4, dim=512, table_seed=12).table.numpy().tobytes()).hexdigest())
     assert ",".join(here) not in runs[0]  # another seed, other tables
 
 

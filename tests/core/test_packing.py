@@ -32,7 +32,8 @@ def test_drop_drops_exactly_L_mod_K(L, K, seed):
     packed = pack_ids(ids, K, "drop")
     assert packed.dropped == L % K
     assert packed.slots.shape == (2, L // K, K)
-    assert packed.slots.reshape(2, -1).tolist() == ids[:, : L - L % K].tolist()
+    # the oldest L mod K bytes go: what is kept is the newest, ending where the prefix ends
+    assert packed.slots.reshape(2, -1).tolist() == ids[:, L % K :].tolist()
 
 
 @settings(max_examples=200, deadline=None)
@@ -53,9 +54,21 @@ def test_zero_door_slots_invert_to_every_byte(L, K, seed):
 @given(L=lengths, K=slot_sizes, seed=st.integers(0, 2**16))
 def test_zero_door_drop_counts(L, K, seed):
     door = ZeroDoor(K=K, dim=512, tail="drop")
-    out = door(_ids(L, seed))
+    ids = _ids(L, seed)
+    out = door(ids)
     assert out.shape[1] == L // K
     assert door.dropped_bytes == 2 * (L % K)
+    kept = invert_value_features(out[..., : K * FEAT_DIM].reshape(2, -1, FEAT_DIM))
+    assert kept.tolist() == ids[:, L % K :].tolist()  # the newest bytes, contiguous with a stream after them
+
+
+def test_drop_keeps_the_prefix_contiguous_with_the_stream():
+    """split_window under tail="drop": the last kept prefix byte is the one right before stream byte 0."""
+    door = ZeroDoor(K=4, dim=512, tail="drop")
+    ids = torch.arange(10, 40).unsqueeze(0)  # prefix 0..13 (14 bytes: 2 dropped), stream 14..29
+    slots, _ = door.split_window(ids, 14)
+    kept = invert_value_features(slots[..., : 4 * FEAT_DIM].reshape(1, -1, FEAT_DIM))
+    assert kept.tolist() == [list(range(12, 24))] and door.dropped_bytes == 2
 
 
 def test_error_policy_names_the_lengths():

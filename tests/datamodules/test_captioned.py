@@ -33,23 +33,23 @@ def _image(path, value):
 
 @pytest.fixture
 def dataset(tmp_path):
-    """6 good items in 3 groups (an image+audio pair each; one video+time; one audio only)."""
+    """10 good items in 4 groups (an image+audio pair each; one video+time; one audio only)."""
     (tmp_path / "media").mkdir()
     lines = []
-    for i in range(5):
-        _image(tmp_path / "media" / f"{i}.png", 40 * i)
+    for i in range(8):
+        _image(tmp_path / "media" / f"{i}.png", 30 * i)
         _tone(tmp_path / "media" / f"{i}.wav", freq=200.0 + 100 * i)
         lines.append(
             {
                 "image": f"media/{i}.png",
                 "audio": f"media/{i}.wav",
-                "caption": ["zero", "일", "two", "삼", "four"][i],
+                "caption": ["zero", "일", "two", "삼", "four", "오", "six", "칠"][i],
                 "label": i,
-                "group": f"g{i % 3}",
+                "group": f"g{i % 4}",
             }
         )
     lines.append({"video": str(video_clips()[0]), "time": 1.0, "caption": "a clip", "group": "g0"})
-    lines.append({"audio": "media/0.wav", "caption": "only sound", "group": "g1"})
+    lines.append({"audio": "media/1.wav", "caption": "only sound", "group": "g1"})
     return tmp_path, lines
 
 
@@ -62,7 +62,7 @@ def _write(tmp_path, lines, extra: list[str] = ()):
 
 
 def _module(meta, **kw):
-    layout = dict(frame_size=16, audio_bytes=1022, caption_bytes=16, val_fraction=0.34)
+    layout = dict(frame_size=16, audio_bytes=1022, caption_bytes=16, val_fraction=0.25, test_fraction=0.25)
     layout.update({k: kw.pop(k) for k in list(kw) if k in CaptionedComponent.__dataclass_fields__})
     args = dict(K=8, batch_size=4, cache_dir=None, val_bytes=64) | kw
     dm = CaptionedDataModule(captioned=CaptionedComponent(metadata=str(meta), **layout), **args)
@@ -74,22 +74,22 @@ def test_window_layout_matches_the_loaders(dataset):
     tmp_path, lines = dataset
     dm = _module(_write(tmp_path, lines))
     comp = dm.captioned
-    items = comp.train_items.sources + comp.val_items.sources
-    assert len(items) == 7
+    items = [w for part in comp.items.values() for w in part.sources]
+    assert len(items) == 10
     both = {}
-    for part in (comp.train_items, comp.val_items):
+    for part in comp.items.values():
         for k, where in enumerate(part.sources):
             both[int(where.rsplit(":", 1)[1]) - 1] = (part.prefix[k], part.stream[k])
     prefix, stream = both[1]  # image 1 + audio 1, caption "일"
     assert np.array_equal(prefix[:256], load_gray(tmp_path / "media/1.png").numpy())
     assert prefix[256] == SEP and prefix[-1] == SEP and len(prefix) == 256 + 1 + 1022 + 1
-    audio = load_mulaw(tmp_path / "media/1.wav").numpy()
+    audio = load_mulaw(tmp_path / "media/1.wav").numpy()  # a tone from its first sample: nothing to skip
     assert np.array_equal(prefix[257 : 257 + 1022], audio[:1022])
     assert list(stream[:4]) == list("일".encode()) + [EOS] and (stream[4:] == PAD).all()
-    prefix, _ = both[5]  # the video item: a frame, no audio -> PAD, never a byte value
+    prefix, _ = both[8]  # the video item: a frame, no audio -> PAD, never a byte value
     assert np.array_equal(prefix[:256], video_frame_at(video_clips()[0], 1.0).numpy())
     assert (prefix[257:-1] == PAD).all()
-    prefix, _ = both[6]  # audio only: the frame part is PAD
+    prefix, _ = both[9]  # audio only: the frame part is PAD
     assert (prefix[:256] == PAD).all()
 
 
@@ -98,10 +98,75 @@ def test_split_keeps_groups_together_and_is_fixed_by_seed(dataset):
     meta = _write(tmp_path, lines)
     dm = _module(meta)
     group_of = {f"{meta}:{n + 1}": line["group"] for n, line in enumerate(lines)}
-    train = {group_of[w] for w in dm.captioned.train_items.sources}
-    val = {group_of[w] for w in dm.captioned.val_items.sources}
-    assert train and val and not train & val
-    assert _module(meta).captioned.val_items.sources == dm.captioned.val_items.sources
+    groups = {s: {group_of[w] for w in dm.captioned.items[s].sources} for s in ("train", "val", "test")}
+    assert all(groups.values())
+    assert not groups["train"] & groups["val"] and not groups["train"] & groups["test"]
+    assert not groups["val"] & groups["test"]
+    assert _module(meta).captioned.items["test"].sources == dm.captioned.items["test"].sources
+
+
+def test_no_recording_image_or_clip_is_in_two_splits(dataset):
+    """Items of different groups that share a recording (or an image, or a clip) are one unit:
+    the split follows every source an item uses, not only its group."""
+    tmp_path, lines = dataset
+    shared = [dict(lines[2], group="solo-a", caption="again"), dict(lines[3], image="media/0.png", group="solo-b")]
+    meta = _write(tmp_path, lines + shared)
+    dm = _module(meta)
+    where = {}
+    for split, items in dm.captioned.items.items():
+        for files in items.files:
+            for f in files:
+                where.setdefault(f, set()).add(split)
+    assert where and all(len(splits) == 1 for splits in where.values()), where
+
+
+def test_components_of_one_module_share_the_split_of_a_recording(dataset, tmp_path):
+    """A recording that is a captioned item's audio in one split is never an audio-continuation
+    recording of another split."""
+    from datamodules import MixtureDataModule
+    from datamodules.components import AudioComponent
+
+    root, lines = dataset
+    meta = _write(root, lines)
+    for i in range(8, 11):  # recordings only the audio component reads
+        _tone(root / "media" / f"{i}.wav", seconds=0.5, freq=200.0 + 50 * i)
+    dm = MixtureDataModule(
+        captioned=CaptionedComponent(metadata=str(meta), caption_bytes=16, val_fraction=0.25, test_fraction=0.25),
+        audio=AudioComponent(paths=[str(root / "media" / "*.wav")], context_bytes=512, stream_bytes=256),
+        modalities=["captioned", "audio"],
+        K=8,
+        val_bytes=64,
+    )
+    dm.setup()
+    captioned = {f: s for s, items in dm.parts["captioned"].items.items() for files in items.files for f in files}
+    assert len(dm.parts["audio"].files["train"]) + len(dm.parts["audio"].files["test"]) > 0
+    for split, recordings in dm.parts["audio"].files.items():
+        for f in recordings:
+            if f in captioned:
+                assert captioned[f] == split, (f, captioned[f], split)
+
+
+def test_voiced_audio_start_skips_leading_silence(tmp_path):
+    """A recording that starts with 0.5 s of silence gets its voiced part into the window."""
+    rate = 8000
+    t = np.arange(int(0.3 * rate)) / rate
+    tone = 0.5 * np.sin(2 * np.pi * 300.0 * t)
+    lines = []
+    for i in range(3):  # three items, each with its own recording and image (three split units)
+        soundfile.write(tmp_path / f"late{i}.wav", np.concatenate([np.zeros(rate // 2), tone]), rate)
+        _image(tmp_path / f"{i}.png", 100 + i)
+        lines.append({"image": f"{i}.png", "audio": f"late{i}.wav", "caption": "late"})
+    meta = _write(tmp_path, lines)
+    codes = load_mulaw(tmp_path / "late0.wav").numpy()
+    for start, offset in (("voiced", 4000), ("0.25", 2000), ("0", 0)):
+        dm = _module(meta, audio_bytes=510, audio_start=start, val_fraction=0.34, test_fraction=0.33)
+        prefix = dm.captioned.items["train"].prefix[0]
+        assert np.array_equal(prefix[257 : 257 + 510], codes[offset : offset + 510]), start
+        items = dm.captioned.items["train"]
+        assert items.total("audio_skipped") == offset * len(items.prefix)
+        assert items.total("audio_cut") == (len(codes) - offset - 510) * len(items.prefix)
+    summary = _module(meta, audio_bytes=510, val_fraction=0.34, test_fraction=0.33).summary["captioned"]["train"]
+    assert summary["audio s skipped (start)"] == 0.5 and summary["audio s kept"] == round(510 / rate, 3)
 
 
 def test_shuffled_captions_never_pair_an_item_with_its_own(dataset):
@@ -158,7 +223,7 @@ def test_bad_items_error_by_default_and_are_counted_under_skip(dataset, case):
     assert str(meta) in str(info.value)  # the metadata line, and the file where one is involved
     dm = _module(meta, on_bad_item="skip")
     assert dm.skipped_items == 1
-    assert len(dm.captioned.train_items.sources) + len(dm.captioned.val_items.sources) == 7
+    assert sum(len(part.sources) for part in dm.captioned.items.values()) == 10
 
 
 def test_bad_json_line_is_named(dataset):

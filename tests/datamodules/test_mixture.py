@@ -10,11 +10,12 @@ import pytest
 import soundfile
 
 from datamodules import MixtureDataModule, TextDataModule
-from datamodules.components import AudioComponent, FramesComponent, TextComponent
+from datamodules.components import AudioComponent, CaptionedComponent, FramesComponent, TextComponent
 from datamodules.controls import markov2_chain, synthetic_corpus
 from datamodules.demo_sources import video_clips
 from datamodules.errors import BadItemError
 from datamodules.sources import SequenceSource
+from datamodules.splits import SourceSplits
 from holozero.segments import SEGMENTS
 from holozero.specials import EOS
 
@@ -38,23 +39,25 @@ def test_audio_item_shorter_than_a_window_is_bad(tmp_path):
     rate = 8000
     for name, seconds in (("long.wav", 0.5), ("long2.wav", 0.5), ("short.wav", 0.05)):
         soundfile.write(tmp_path / name, np.sin(np.arange(int(seconds * rate)) / 5) * 0.3, rate)
-    comp = AudioComponent(paths=[str(tmp_path)], context_bytes=512, stream_bytes=256, val_fraction=0.5)
+    comp = AudioComponent(paths=[str(tmp_path)], context_bytes=512, stream_bytes=256, audio_start="0")
     from datamodules.base import BadItems
 
     with pytest.raises(BadItemError, match=r"short\.wav: recording has 400 bytes, fewer than one window of 768"):
-        comp.build(None, BadItems("error"))
+        comp.build(None, BadItems("error"), SourceSplits())
     skip = BadItems("skip")
-    comp.build(None, skip)
-    assert len(skip.skipped) == 1 and comp.counts == (1, 1)
+    with pytest.raises(ValueError, match="needs ≥ 3 usable recordings, got 2 of 3 files"):
+        comp.build(None, skip, SourceSplits())  # two usable recordings cannot make three splits
+    assert len(skip.skipped) == 1
 
 
 def test_frames_component_cuts_whole_frames():
     comp = FramesComponent(paths=[str(p) for p in video_clips()], fps=4.0, frame_size=8, context_frames=2)
     from datamodules.base import BadItems
 
-    train, val = comp.build(None, BadItems("error"))
+    train = comp.build(None, BadItems("error"), SourceSplits())["train"]
     batch = train.sample(np.random.default_rng(1), 4)
     assert batch["ids"].shape == (4, 3 * 64) and batch["segment"].shape == (4, 64)
+    assert sorted(map(len, comp.files.values())) == [1, 1, 2]  # 4 clips: 2 / 1 / 1
 
 
 def test_zlib_control_stores_the_compressed_documents(tmp_path):
@@ -62,9 +65,11 @@ def test_zlib_control_stores_the_compressed_documents(tmp_path):
     docs.mkdir()
     for i in range(4):
         (docs / f"{i}.txt").write_text(f"document {i} " * 50)
-    comp = TextComponent(paths=[str(docs)], context_bytes=8, stream_bytes=8, val_fraction=0.25, control="zlib")
+    comp = TextComponent(
+        paths=[str(docs)], context_bytes=8, stream_bytes=8, val_fraction=0.25, test_fraction=0.25, control="zlib"
+    )
     comp.prepare(tmp_path / "cache")
-    comp.build(tmp_path / "cache", None)
+    comp.build(tmp_path / "cache", None, SourceSplits())
     stream = np.asarray(comp.store.stream("val"))
     (name,) = comp.store.meta["val"]["files"]
     expected = np.frombuffer(zlib.compress(open(name, "rb").read(), 9), dtype=np.uint8)
@@ -99,8 +104,10 @@ def _mixture(tmp_path, **kw):
     for i in range(3):
         soundfile.write(audio / f"{i}.wav", np.sin(np.arange(rate) / (3 + i)) * 0.3, rate)
     dm = MixtureDataModule(
-        text=TextComponent(paths=[str(docs)], context_bytes=16, stream_bytes=8, val_fraction=0.25),
-        audio=AudioComponent(paths=[str(audio)], context_bytes=64, stream_bytes=32, val_fraction=0.34),
+        text=TextComponent(paths=[str(docs)], context_bytes=16, stream_bytes=8, val_fraction=0.25, test_fraction=0.25),
+        audio=AudioComponent(
+            paths=[str(audio)], context_bytes=64, stream_bytes=32, val_fraction=0.34, test_fraction=0.33
+        ),
         frames=FramesComponent(paths=[str(p) for p in video_clips()], fps=4.0, frame_size=8, context_frames=2),
         modalities=["text", "audio", "frames"],
         batch_size=2,
@@ -131,6 +138,32 @@ def test_mixture_rejects_unknown_names(tmp_path):
         MixtureDataModule(modalities=["text"], proportions={"audio": 1.0})
 
 
-def test_text_module_still_rejects_partial_slots():
-    with pytest.raises(ValueError, match="not a multiple of K=8"):
+def test_every_module_refuses_a_prefix_that_is_not_whole_slots():
+    """K=7 used to train on the quickstart with a PAD slot in every captioned window: one check in
+    the shared base names the component, its length, K and the nearest valid lengths."""
+    from datamodules import CaptionedDataModule
+    from datamodules.components import CaptionedComponent
+
+    with pytest.raises(ValueError, match=r"text: prefix of 100 bytes is not a multiple of K=8.* 96 or 104"):
         TextDataModule(K=8, text=TextComponent(context_bytes=100))
+    with pytest.raises(ValueError, match=r"captioned: prefix of 768 bytes is not a multiple of K=7.* 763 or 770"):
+        CaptionedDataModule(K=7, captioned=CaptionedComponent(audio_bytes=510))
+    with pytest.raises(ValueError, match=r"audio: prefix of 768 bytes is not a multiple of K=7"):
+        MixtureDataModule(K=7, modalities=["audio"])
+    with pytest.raises(ValueError, match=r"frames: prefix of 768 bytes is not a multiple of K=5"):
+        MixtureDataModule(K=5, modalities=["frames"], frames=FramesComponent(context_frames=3))
+
+
+def test_round_prefix_keeps_the_context_to_the_nearest_multiple_of_K():
+    dm = MixtureDataModule(
+        K=7,
+        round_prefix=True,
+        text=TextComponent(context_bytes=128),
+        captioned=CaptionedComponent(audio_bytes=510),
+        frames=FramesComponent(context_frames=3),
+        modalities=["text", "captioned", "frames"],
+    )
+    assert dm.parts["text"].context_bytes == 126  # 128 -> 126 (nearer than 133)
+    assert dm.parts["captioned"].prefix_len == 770 and dm.parts["captioned"].audio_bytes == 512
+    assert dm.parts["frames"].prefix_len == 770 and dm.parts["frames"].context_frames == 3
+    assert len(dm.prefix_changes) == 3 and all("K=7" in c for c in dm.prefix_changes)

@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from datamodules.byte_store import build_store, resolve_paths, split_documents
+from datamodules.byte_store import build_store, resolve_paths
+from datamodules.errors import BadItemError
 from datamodules.sources import StreamSource
+from datamodules.splits import SPLITS, assign, contiguous_bounds
 from datamodules.windows import FixedWindows, ResumableLoader, SeededBatches
 from holozero.specials import EOS
 
@@ -14,7 +16,7 @@ from holozero.specials import EOS
 def docs(tmp_path):
     folder = tmp_path / "docs"
     folder.mkdir()
-    texts = ["hello world", "안녕하세요 세계", "def f(x):\n    return x\n", "", "zzz" * 50]
+    texts = ["hello world", "안녕하세요 세계", "def f(x):\n    return x\n", "zzz" * 50, "the end"]
     for i, t in enumerate(texts):
         (folder / f"{i}.txt").write_bytes(t.encode("utf-8"))
     (folder / ".hidden").write_text("never read")
@@ -34,36 +36,70 @@ def test_paths_files_folders_globs_and_errors(docs, tmp_path):
 
 def test_store_keeps_every_byte_once_with_eos_between_documents(docs, tmp_path):
     folder, texts = docs
-    store = build_store([folder], val_fraction=0.4, split_seed=0, cache_root=tmp_path / "c")
-    train, val = np.asarray(store.stream("train")), np.asarray(store.stream("val"))
-    assert (train == EOS).sum() + (val == EOS).sum() == len(texts)
+    store = build_store([folder], val_fraction=0.2, test_fraction=0.2, split_seed=0, cache_root=tmp_path / "c")
+    assert store.meta["split"] == "documents"
     got = []
-    for s in (train, val):
+    for name in SPLITS:
+        s = np.asarray(store.stream(name))
         ends = np.where(s == EOS)[0]
         assert ends[-1] == len(s) - 1  # every document, the last included, ends with EOS
         got += [bytes(doc.astype(np.uint8)) for doc in np.split(s[:-1], ends[:-1]) for doc in [doc[doc != EOS]]]
+        assert store.meta[name]["documents"] >= 1
     assert sorted(got) == sorted(texts)
-    assert store.meta["train"]["bytes"] + store.meta["val"]["bytes"] == sum(len(t) for t in texts)
-    assert len(store.meta["train"]["empty_documents"] + store.meta["val"]["empty_documents"]) == 1
+    assert sum(store.meta[n]["bytes"] for n in SPLITS) == sum(len(t) for t in texts)
+
+
+def test_a_single_file_is_cut_into_contiguous_ranges(tmp_path):
+    """The enwik8 convention: 90 / 5 / 5 of the one file's ids, boundaries recorded, every id once."""
+    data = np.random.default_rng(0).integers(0, 256, 10_001).astype(np.uint8)
+    (tmp_path / "one.bin").write_bytes(data.tobytes())
+    store = build_store([tmp_path / "one.bin"], cache_root=tmp_path / "c")
+    assert store.meta["split"] == "contiguous"
+    ids = np.concatenate([np.asarray(store.stream(n)) for n in SPLITS])
+    assert np.array_equal(ids[:-1], data) and ids[-1] == EOS
+    train_end, val_end = contiguous_bounds(10_002, 0.05, 0.05)
+    assert store.meta["bounds"] == {"train": [0, train_end], "val": [train_end, val_end], "test": [val_end, 10_002]}
+    assert (train_end, val_end) == (9002, 9502)
+    assert [len(store.stream(n)) for n in SPLITS] == [9002, 500, 500]
 
 
 def test_split_by_document_fixed_by_seed():
-    a = split_documents(100, 0.1, 7)
-    assert a == split_documents(100, 0.1, 7)
-    assert a != split_documents(100, 0.1, 8)
-    assert len(a[1]) == 10 and not set(a[0]) & set(a[1])
-    with pytest.raises(ValueError, match="needs ≥ 2 documents"):
-        split_documents(1, 0.1, 0)
+    a = assign(100, 0.1, 0.05, 7)
+    assert list(a) == list(assign(100, 0.1, 0.05, 7))
+    assert list(a) != list(assign(100, 0.1, 0.05, 8))
+    assert (a == "val").sum() == 10 and (a == "test").sum() == 5 and (a == "train").sum() == 85
+    with pytest.raises(ValueError, match="needs ≥ 3"):
+        assign(2, 0.1, 0.1, 0)
+
+
+def test_two_documents_ask_for_a_contiguous_split(tmp_path):
+    for i in range(2):
+        (tmp_path / f"{i}.txt").write_text("x" * 100)
+    with pytest.raises(ValueError, match="use split: contiguous"):
+        build_store([tmp_path], cache_root=tmp_path / "c")
+    store = build_store([tmp_path], cache_root=tmp_path / "c", split="contiguous")
+    assert sum(len(store.stream(n)) for n in SPLITS) == 202
+
+
+def test_empty_or_unreadable_documents_are_bad_items(docs, tmp_path):
+    folder, _ = docs
+    (folder / "empty.txt").write_bytes(b"")
+    with pytest.raises(BadItemError, match="empty.txt: empty file"):
+        build_store([folder], cache_root=tmp_path / "c")
+    skipped = []
+    store = build_store([folder], cache_root=tmp_path / "c", on_bad=skipped.append)
+    assert [e.path.endswith("empty.txt") for e in skipped] == [True]
+    assert sum(store.meta[n]["documents"] for n in SPLITS) == 5
 
 
 def test_cache_is_reused_and_rebuilt_when_a_file_changes(docs, tmp_path):
     folder, _ = docs
-    first = build_store([folder], cache_root=tmp_path / "c", val_fraction=0.4)
-    assert build_store([folder], cache_root=tmp_path / "c", val_fraction=0.4).root == first.root
+    first = build_store([folder], cache_root=tmp_path / "c", val_fraction=0.2, test_fraction=0.2)
+    assert build_store([folder], cache_root=tmp_path / "c", val_fraction=0.2, test_fraction=0.2).root == first.root
     f = folder / "0.txt"
     f.write_text("changed")
     os.utime(f, ns=(f.stat().st_mtime_ns + 10**9,) * 2)
-    assert build_store([folder], cache_root=tmp_path / "c", val_fraction=0.4).root != first.root
+    assert build_store([folder], cache_root=tmp_path / "c", val_fraction=0.2, test_fraction=0.2).root != first.root
 
 
 def _stream(n=5000):
@@ -127,3 +163,37 @@ def test_context_must_fill_whole_slots():
 
     with pytest.raises(ValueError, match="not a multiple of K=8"):
         TextDataModule(K=8, text=TextComponent(context_bytes=100))
+
+
+def test_text_module_names_an_empty_file_or_counts_it_under_skip(docs, tmp_path):
+    from datamodules import TextDataModule
+    from datamodules.components import TextComponent
+
+    folder, _ = docs
+    (folder / "empty.txt").write_bytes(b"")
+
+    def module(policy):
+        text = TextComponent(paths=[str(folder)], context_bytes=4, stream_bytes=4, val_fraction=0.2, test_fraction=0.2)
+        dm = TextDataModule(text=text, K=2, on_bad_item=policy, cache_dir=str(tmp_path / "c"))
+        dm.setup()
+        return dm
+
+    with pytest.raises(BadItemError, match="empty.txt: empty file"):
+        module("error")
+    dm = module("skip")
+    assert dm.skipped_items == 1 and dm.summary["skipped items"] == 1
+    assert sum(dm.summary["text"][s]["items"] for s in SPLITS) == 5
+
+
+def test_a_split_shorter_than_a_window_names_the_split_its_bytes_and_files(tmp_path):
+    from datamodules import TextDataModule
+    from datamodules.components import TextComponent
+
+    for i, n in enumerate((400, 300, 5, 200)):
+        (tmp_path / f"{i}.txt").write_bytes(b"x" * n)
+    text = TextComponent(paths=[str(tmp_path)], context_bytes=8, stream_bytes=8, val_fraction=0.25, test_fraction=0.25)
+    dm = TextDataModule(text=text, K=8, cache_dir=str(tmp_path / "c"))
+    with pytest.raises(
+        ValueError, match=r"the text (val|test) split has 5 bytes .* fewer than one window of 16 .*2\.txt"
+    ):
+        dm.setup()

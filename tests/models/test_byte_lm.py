@@ -47,3 +47,58 @@ def test_compile_keeps_checkpoint_keys_plain():
     assert lm._compiled is not None
     assert not any("_orig_mod" in k for k in lm.state_dict())
     assert set(lm.state_dict()) == set(_lm("zero").state_dict())
+
+
+def _windows(segment: str, B: int = 3, W: int = 24, S: int = 8):
+    import torch
+
+    from holozero.segments import SEGMENTS
+
+    ids = torch.randint(0, 256, (B, W), generator=torch.Generator().manual_seed(0))
+    return {"ids": ids, "segment": torch.full((B, S), SEGMENTS.index(segment))}
+
+
+def test_per_byte_baseline_trains_on_every_position_of_a_continuation_window():
+    """nanoGPT-style: all W-1 next-byte targets of a text/audio/frame window enter the loss,
+    not only the last S (the FLOPs of every position are paid for)."""
+    import torch
+    import torch.nn.functional as F
+
+    lm = _lm("byte_embed", per_byte=True)
+    for segment in ("text", "audio", "frame"):
+        batch = _windows(segment)
+        targets = lm.net.training_targets(batch["ids"], batch["segment"])
+        assert torch.equal(targets, batch["ids"][:, 1:])
+        # the loss equals cross-entropy over every position, computed here from the body directly
+        stream = lm.net.door.stream(batch["ids"])
+        logits = lm.net.body(stream[:, :0], stream)
+        expected = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch["ids"][:, 1:].reshape(-1))
+        lm._trainer = None
+        got = lm(batch["ids"], 8, targets)[1].mean()
+        torch.testing.assert_close(got, expected)
+
+
+def test_per_byte_baseline_does_not_train_on_the_conditioning_of_a_caption_unless_asked():
+    import torch
+
+    from holozero.specials import PAD
+
+    batch = _windows("caption")
+    targets = _lm("byte_embed", per_byte=True).net.training_targets(batch["ids"], batch["segment"])
+    assert (targets[:, :-8] == PAD).all() and torch.equal(targets[:, -8:], batch["ids"][:, -8:])
+    every = _lm("byte_embed", per_byte=True, per_byte_targets="all").net.training_targets(
+        batch["ids"], batch["segment"]
+    )
+    assert torch.equal(every, batch["ids"][:, 1:])
+
+
+def test_packed_arms_and_the_baseline_are_scored_on_the_same_bytes():
+    import torch
+
+    batch = _windows("text")
+    for per_byte in (False, True):
+        lm = _lm("byte_embed", per_byte=per_byte)
+        nats, targets = lm.score(batch)
+        assert nats.shape == (3, 8) and torch.equal(targets, batch["ids"][:, -8:])
+    packed = _lm("byte_embed").net.training_targets(batch["ids"], batch["segment"])
+    assert torch.equal(packed, batch["ids"][:, -8:])  # a packed arm trains on its stream

@@ -1,0 +1,125 @@
+"""The evaluation protocol: every byte of a split scored exactly once, by windows equal to a
+byte-at-a-time computation, beside the standard compressors' floors."""
+
+from __future__ import annotations
+
+import bz2
+import lzma
+import math
+import zlib
+
+import numpy as np
+import pytest
+import torch
+
+from datamodules.byte_store import build_store
+from datamodules.controls import markov2_chain
+from datamodules.sources import StreamSource
+from holozero.doors import build_door
+from holozero.evaluation import AuditError, evaluate_sequences, evaluate_source, layout, windows
+from holozero.floors import compressed_size, floors
+from holozero.specials import EOS, NUM_BYTES
+from models import ByteModel, Decoder
+
+
+def _net(K: int, per_byte: bool = False, door: str = "zero") -> ByteModel:
+    torch.manual_seed(K)
+    return ByteModel(build_door(door, K=K, dim=224), Decoder(dim=224, n_layers=1, n_heads=4), per_byte=per_byte).eval()
+
+
+@pytest.fixture(scope="module")
+def markov_file(tmp_path_factory):
+    """One file of a known-entropy source, 10,007 bytes long (a prime: a multiple of nothing)."""
+    folder = tmp_path_factory.mktemp("markov")
+    data = markov2_chain(alphabet=8, seed=2).sample(10_007, np.random.default_rng(0)).astype(np.uint8)
+    (folder / "source.bin").write_bytes(data.tobytes())
+    return build_store([folder / "source.bin"], cache_root=folder / "cache")
+
+
+def test_windows_tile_the_sequence_once():
+    for length in (1, 2, 7, 100, 101):
+        for context, stride in ((1, 1), (5, 3), (16, 16), (64, 7)):
+            spans = windows(length, context, stride)
+            scored = [i for _, s, e in spans for i in range(s, e)]
+            assert scored == list(range(1, length + 1))  # [EOS] + sequence: every byte once, in order
+            assert all(s - c0 <= context and c0 >= 0 for c0, s, _ in spans)
+
+
+@pytest.mark.parametrize("K", [1, 3, 8])
+@pytest.mark.parametrize("context,stride", [(24, 8), (17, 5), (48, 48), (3, 40)])
+def test_the_whole_test_range_is_scored_once(markov_file, K, context, stride):
+    test = np.asarray(markov_file.stream("test"))
+    source = StreamSource(test, context=24, stream_len=8)
+    result = evaluate_source(_net(K), source, context=context, stride=stride, batch_size=16)
+    assert result["bytes_scored"] == result["bytes_in_split"] == markov_file.meta["test"]["bytes"]
+    assert result["bytes_scored"] == int((test < NUM_BYTES).sum()) and (result["context"], result["stride"]) == (
+        context,
+        stride,
+    )
+
+
+def _byte_at_a_time(net, seq: np.ndarray, context: int, stride: int) -> float:
+    """Mean −log₂ p over the bytes of ``seq``, one forward per byte: byte j is predicted from its
+    window's conditioning plus the window's earlier bytes, laid out with the window's slots."""
+    full = np.concatenate([[EOS], seq]).astype(np.int64)
+    bits, n = 0.0, 0
+    for c0, s, e in windows(len(seq), context, stride):
+        prefix = layout(s - c0, net.door.K, net.per_byte)
+        for j in range(s, e):
+            if full[j] >= NUM_BYTES:
+                continue
+            ids = torch.from_numpy(full[c0 : j + 1])[None]
+            stream_len = ids.shape[1] - prefix
+            logits, _ = net(ids, stream_len, ids[:, 1:] if (prefix == 0 and not net.per_byte) else None)
+            logp = torch.log_softmax(logits[0, -1].double(), dim=-1)[full[j]]
+            bits -= float(logp) / math.log(2)
+            n += 1
+    return bits / n
+
+
+@pytest.mark.parametrize(
+    "K,per_byte,door", [(1, False, "zero"), (3, False, "byte_embed"), (8, False, "zero"), (1, True, "byte_embed")]
+)
+def test_whole_split_bpb_equals_one_byte_at_a_time(K, per_byte, door):
+    seq = np.random.default_rng(1).integers(0, 256, 61)
+    seq[[20, 41]] = EOS  # document boundaries inside the split are inputs, never scored bytes
+    net = _net(K, per_byte, door)
+    for context, stride in ((16, 8), (9, 5)):
+        result = evaluate_sequences(net, [seq], "text", context, stride, batch_size=4)
+        assert result["bytes_scored"] == 59
+        assert result["bpb"] == pytest.approx(_byte_at_a_time(net, seq, context, stride), abs=1e-4)
+
+
+def test_an_audit_mismatch_is_an_error():
+    """What was scored is counted by the metric, what the split holds from the data: any
+    difference (a dropped tail, a byte counted twice) stops the evaluation."""
+    from holozero.evaluation import _result
+
+    assert _result(_metric_with(10), "text", 10, 4, 4)["bytes_scored"] == 10
+    with pytest.raises(AuditError, match="scored 10 bytes but the split holds 11"):
+        _result(_metric_with(10), "text", 11, 4, 4)
+
+
+def _metric_with(count: int):
+    from holozero.metrics import BitsPerByte
+
+    m = BitsPerByte()
+    m.update(torch.ones(1, count), torch.zeros(1, count, dtype=torch.long), torch.zeros(1, count, dtype=torch.long))
+    return m
+
+
+def test_floors_are_the_standard_compressors_sizes():
+    data = markov2_chain(alphabet=8, seed=1).sample(20_000, np.random.default_rng(3)).astype(np.uint8).tobytes()
+    f = floors(data)
+    assert f["zlib"] == 8 * len(zlib.compress(data, 9)) / len(data)
+    assert f["bz2"] == 8 * len(bz2.compress(data, 9)) / len(data)
+    assert f["xz"] == 8 * len(lzma.compress(data, preset=9 | lzma.PRESET_EXTREME)) / len(data)
+    import pyppmd
+
+    enc = pyppmd.Ppmd7Encoder(6, 1 << 28)
+    packed = enc.encode(data) + enc.flush()
+    assert compressed_size(data, "ppmd") == len(packed)
+    assert pyppmd.Ppmd7Decoder(6, 1 << 28).decode(packed, len(data)) == data  # a real code, not a size
+    # a Markov source of entropy H: no compressor beats H, PPMd (a context model) comes closest
+    H = markov2_chain(alphabet=8, seed=1).entropy_rate
+    assert H < f["ppmd"] < f["zlib"]

@@ -1,0 +1,53 @@
+"""The embedded binding corpus: each modality carries its own, known part of the caption."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from datamodules.demo_corpus import ITEMS_PER_KIND, binding_items, spoken_digit_items
+from datamodules.demo_sources import DIGIT_WORDS
+
+
+def _sources():
+    images = [(f"images/{i:05d}.png", i % 10) for i in range(3 * ITEMS_PER_KIND)]
+    recordings = {
+        (lang, d): [f"speech/{lang}_{d}_v{v}.wav" for v in range(4)] for lang in ("en", "ko") for d in range(10)
+    }
+    return images, recordings
+
+
+def test_each_kind_of_item_needs_its_own_modality():
+    images, recordings = _sources()
+    digit_of = dict(images)
+    items = binding_items(images, recordings)
+    kinds = Counter(item["kind"] for item in items)
+    assert kinds == {"image": ITEMS_PER_KIND, "audio": ITEMS_PER_KIND, "both": ITEMS_PER_KIND}  # equal shares
+    used = [item["image"] for item in items if "image" in item]
+    assert len(used) == len(set(used)) == 2 * ITEMS_PER_KIND  # every image is used once
+    for item in items:
+        if item["kind"] == "image":  # only the image tells the digit: no audio, the caption names it
+            d = digit_of[item["image"]]
+            assert "audio" not in item and item["caption"] == f"{d} {DIGIT_WORDS['en'][d]} {DIGIT_WORDS['ko'][d]}"
+        elif item["kind"] == "audio":  # only the speech: its digit, and its language orders the caption
+            lang, d = item["audio"].split("/")[1].split("_")[:2]
+            assert "image" not in item and item["caption"] == f"{DIGIT_WORDS[lang][int(d)]} {d}"
+        else:  # the image names the first digit, the speech the second digit and the language
+            lang, d = item["audio"].split("/")[1].split("_")[:2]
+            words = DIGIT_WORDS[lang]
+            joiner = {"en": "and", "ko": "그리고"}[lang]
+            assert item["caption"] == f"{words[digit_of[item['image']]]} {joiner} {words[int(d)]}"
+    # the label is exactly what fixes the caption: one label, one caption
+    captions = {}
+    for item in items:
+        captions.setdefault(item["label"], set()).add(item["caption"])
+    assert all(len(c) == 1 for c in captions.values())
+    assert binding_items(images, recordings) == items  # deterministic
+
+
+def test_the_spoken_digit_preset_is_kept():
+    images, recordings = _sources()
+    items = spoken_digit_items(images, recordings)
+    assert len(items) == len(images)
+    for item in items:
+        lang, d = item["audio"].split("/")[1].split("_")[:2]
+        assert item["caption"] == DIGIT_WORDS[lang][int(d)] and item["label"] == f"{d} {lang}"
