@@ -15,7 +15,9 @@ keeps ``audio_bytes`` bytes from there; shorter audio is PAD-completed; a captio
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +26,7 @@ import numpy as np
 from holozero.specials import EOS, PAD, SEP
 
 from .audio import audio_offset, load_mulaw
+from .cache import build_once
 from .errors import BadItemError
 from .frames import load_gray, video_frame_at
 
@@ -194,3 +197,54 @@ def load_items(items: list[dict], layout: CaptionLayout, on_bad) -> CaptionedIte
         files=[item_files(it) for it in kept],
         counts=np.array(counts, dtype=np.int64),
     )
+
+
+ITEMS_CACHE_VERSION = 1
+
+
+def _items_key(rows: list[dict], layout: CaptionLayout) -> str:
+    """Every input of ``load_items``: the rows, the layout, and each media file's size and time."""
+    sizes = (layout.frame_size, layout.audio_bytes, layout.caption_bytes, layout.sample_rate, layout.audio_start)
+    h = hashlib.sha256(f"v{ITEMS_CACHE_VERSION}|{sizes}\n".encode())
+    for row in rows:
+        h.update(json.dumps(row, sort_keys=True).encode())  # ascii: a bad caption (a lone surrogate) still hashes
+        for f in item_files(row):
+            try:
+                st = os.stat(f)
+                h.update(f"|{st.st_size}|{st.st_mtime_ns}".encode())
+            except OSError:
+                h.update(b"|missing")
+        h.update(b"\n")
+    return h.hexdigest()[:20]
+
+
+def load_items_cached(items: list[dict], layout: CaptionLayout, on_bad, cache_root) -> CaptionedItems:
+    """``load_items`` decoded once and kept in the cache: every command of a run (fit, test,
+    evaluate) and every run of a sweep reads the arrays back instead of decoding every image and
+    recording again. A skipped bad item is kept in the cache and reported again on every read."""
+    root = Path(cache_root) / "captioned" / _items_key(items, layout)
+    if not (root / "items.json").exists():
+        skipped: list[tuple[str, str]] = []
+
+        def record(error: BadItemError) -> None:
+            on_bad(error)  # raises under on_bad_item: error, so nothing half-read is cached
+            skipped.append((error.path, error.reason))
+
+        loaded = load_items(items, layout, record)
+
+        def write(tmp: Path) -> None:
+            np.savez(tmp / "arrays.npz", prefix=loaded.prefix.astype(np.uint16), stream=loaded.stream.astype(np.uint16),
+                     counts=loaded.counts)  # fmt: skip
+            meta = {k: getattr(loaded, k) for k in ("labels", "groups", "sources")}
+            meta |= {"files": [list(f) for f in loaded.files], "skipped": skipped}
+            (tmp / "items.json").write_text(json.dumps(meta))
+
+        build_once(root, "items.json", write)
+        return loaded
+    meta = json.loads((root / "items.json").read_text())
+    for path, reason in meta["skipped"]:
+        on_bad(BadItemError(path, reason))
+    with np.load(root / "arrays.npz") as arrays:
+        prefix, stream, counts = (arrays[k].astype(np.int64) for k in ("prefix", "stream", "counts"))
+    files = [tuple(f) for f in meta["files"]]
+    return CaptionedItems(prefix, stream, meta["labels"], meta["groups"], meta["sources"], files, counts)

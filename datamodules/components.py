@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .audio import audio_offset, load_mulaw
-from .byte_store import build_store, readable_documents, resolve_paths
-from .captioned import CaptionLayout, load_items, read_metadata
+from .byte_store import build_store, default_cache_root, readable_documents, resolve_paths
+from .captioned import CaptionLayout, load_items_cached, read_metadata
 from .controls import CONTROLS, synthetic_corpus
 from .corpus import default_text_corpus
 from .errors import BadItemError
@@ -137,7 +137,8 @@ class CaptionedComponent(CaptionLayout):
 
     def build(self, cache_dir, on_bad, splits: SourceSplits) -> dict:
         # decoded first, so a bad item is skipped before the split, never leaving a split empty
-        items = load_items(read_metadata(self._metadata(cache_dir), on_bad), self, on_bad)
+        rows = read_metadata(self._metadata(cache_dir), on_bad)
+        items = load_items_cached(rows, self, on_bad, cache_dir or default_cache_root())
         keys = [_split_keys(files, group) for files, group in zip(items.files, items.groups, strict=True)]
         where = splits.split(keys, self.val_fraction, self.test_fraction, self.split_seed, "captioned items")
         self.items = {s: items.subset(i for i, w in enumerate(where) if w == s) for s in SPLITS}

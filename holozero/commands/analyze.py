@@ -1,16 +1,10 @@
 """``holozero analyze --ckpt_path CKPT``: where the model reads the zero door.
 
-Channels enter the zero door unmixed at fixed addresses (byte k of a slot, channel c at
-address k·27 + c), so the first learned layer can be read directly. Per feature group
-(dxor, d2xor, boundary, fourier, phase) and per byte position in the slot, per modality:
-
-(a) weight mass: norms of the first block's q / k / v and MLP input columns each channel
-    feeds (times the LayerNorm gain in front of them); for ``hsl_proj`` the same columns
-    projected through its learned input matrix. Weights are shared by the modalities.
-(b) ablation: zero one group (or one slot position) at the door, Δbpb per modality with a
-    95% interval over windows.
-(c) gradient × input: |∂loss/∂feature · feature| summed per group / position, as shares,
-    averaged over validation windows of each modality.
+Per feature group (dxor, d2xor, boundary, fourier, phase) and per byte position in the slot,
+per modality: (a) first-layer input weight mass, (b) Δbpb when a group or a slot position is
+zeroed at the door, (c) gradient × input — the maths and their reading are in
+``holozero/attribution.py``; this command runs them on a checkpoint (or ``--model``) and the
+run's validation windows.
 
 Writes ``analysis.json``, ``analysis.md`` and PNG heatmaps (group × modality, slot position ×
 modality) into ``--out`` (default: ``analysis/`` beside the checkpoint's run).

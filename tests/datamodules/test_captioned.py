@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -237,3 +238,25 @@ def test_bad_json_line_is_named(dataset):
 def test_missing_metadata_file_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="nothing.jsonl"):
         _module(tmp_path / "nothing.jsonl")
+
+
+def test_decoded_items_are_cached_and_a_changed_file_is_decoded_again(dataset, tmp_path, monkeypatch):
+    """fit, test and evaluate of a run decode every image and recording once: later reads come
+    from the cache, skipped items are reported again, and a changed media file invalidates it."""
+    import datamodules.captioned as captioned
+
+    root, lines = dataset
+    meta = _write(root, lines + [{"image": "media/nope.png", "caption": "x"}])
+    first = _module(meta, cache_dir=str(tmp_path / "c"), on_bad_item="skip")
+    calls = []
+    real = captioned.load_items
+    monkeypatch.setattr(captioned, "load_items", lambda *a, **k: calls.append(1) or real(*a, **k))
+    again = _module(meta, cache_dir=str(tmp_path / "c"), on_bad_item="skip")
+    assert calls == [] and again.skipped_items == first.skipped_items == 1
+    for split in ("train", "val", "test"):
+        a, b = first.captioned.items[split], again.captioned.items[split]
+        assert np.array_equal(a.prefix, b.prefix) and np.array_equal(a.stream, b.stream) and a.files == b.files
+    _image(root / "media" / "3.png", 77)  # a changed image: decoded again
+    os.utime(root / "media" / "3.png", ns=(10**18, 10**18))
+    _module(meta, cache_dir=str(tmp_path / "c"), on_bad_item="skip")
+    assert calls == [1]
