@@ -33,8 +33,8 @@ def test_top_level_items_of_a_dict_repr():
 @pytest.mark.parametrize(
     "preset,cls,dropped",
     [
-        ("text.yaml", "datamodules.TextDataModule", "captioned, audio, frames"),
-        ("captioned.yaml", "datamodules.CaptionedDataModule", "text, audio, frames"),
+        ("text.yaml", "datamodules.TextDataModule", "proportions, captioned, audio, frames"),
+        ("captioned.yaml", "datamodules.CaptionedDataModule", "proportions, text, audio, frames"),
     ],
 )
 def test_switching_away_from_the_mixture_names_what_is_dropped(capsys, preset, cls, dropped):
