@@ -9,6 +9,12 @@ slot predicts stream byte 0, stream byte j predicts stream byte j+1. With an emp
 Pre-norm blocks, rotary positions over the concatenated sequence, SwiGLU MLP,
 ``F.scaled_dot_product_attention`` (flash / memory-efficient kernels where available), and
 a 258-way head (256 bytes, SEP, EOS). At dim 512, 6 layers, 8 heads this is ~25M parameters.
+
+Speed (issue #18, docs/benchmarks.md): the rotary positions and the SwiGLU gate have
+hand-written backward passes (RotaryQKV, SwiGLUFn) that fill preallocated halves in place,
+where autograd's versions were mostly chunk/cat/stack copies; under ``torch.compile`` the
+plain forms are used instead, and the compiler fuses them. Parameter names and layouts are
+unchanged, so every checkpoint loads as before.
 """
 
 from __future__ import annotations
@@ -23,16 +29,94 @@ from holozero.specials import NUM_CLASSES
 
 
 def rotary_tables(length: int, head_dim: int, base: float, device, dtype) -> tuple[torch.Tensor, torch.Tensor]:
-    """cos, sin of shape [length, head_dim/2] for rotary position embedding."""
+    """cos [length, head_dim] (the same angles for both halves) and sin [length, head_dim/2]."""
     inv_freq = 1.0 / (base ** (torch.arange(0, head_dim, 2, device=device, dtype=torch.float32) / head_dim))
     angles = torch.outer(torch.arange(length, device=device, dtype=torch.float32), inv_freq)
-    return angles.cos().to(dtype), angles.sin().to(dtype)
+    return angles.cos().repeat(1, 2).to(dtype), angles.sin().to(dtype)
 
 
-def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """x [B, H, T, D]: rotate pairs (first half, second half) of each head by position."""
-    x1, x2 = x.chunk(2, dim=-1)
-    return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
+def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """Rotary positions, written into ``out``: the pairs (x1[i], x2[i]) of the two halves of the
+    last dim turn by their angle, (x1 cos - x2 sin, x2 cos + x1 sin). The halves of ``out`` are
+    filled in place (no ``cat``, no temporaries); pass -sin to turn back."""
+    half = x.shape[-1] // 2
+    torch.mul(x, cos, out=out)
+    out[..., :half].addcmul_(x[..., half:], sin, value=-1)
+    out[..., half:].addcmul_(x[..., :half], sin)
+    return out
+
+
+class RotaryQKV(torch.autograd.Function):
+    """Fused qkv [B, T, 3, H, D] -> q, k (rotated), v as [B, H, T, D] views.
+
+    Written by hand because autograd's version is mostly copies: chunk + cat in the rotation,
+    then the unbind/permute backward stacks and copies the three gradients. Here q and k
+    turn in one pass, and the backward writes all three gradients into one buffer. Nothing
+    but the tables is saved (the rotation's backward is the inverse rotation)."""
+
+    @staticmethod
+    def forward(ctx, qkv: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor):
+        B, T, _, H, D = qkv.shape
+        qk = rotate(qkv[:, :, :2], cos[:, None, None], sin[:, None, None], qkv.new_empty(B, T, 2, H, D))
+        ctx.save_for_backward(cos, sin)
+        return qk[:, :, 0].transpose(1, 2), qk[:, :, 1].transpose(1, 2), qkv[:, :, 2].transpose(1, 2)
+
+    @staticmethod
+    def backward(ctx, grad_q: torch.Tensor, grad_k: torch.Tensor, grad_v: torch.Tensor):
+        cos, sin = ctx.saved_tensors
+        B, H, T, D = grad_q.shape
+        grad = grad_q.new_empty(B, T, 3, H, D)
+        rotate(grad_q, cos, -sin, grad[:, :, 0].transpose(1, 2))
+        rotate(grad_k, cos, -sin, grad[:, :, 1].transpose(1, 2))
+        grad[:, :, 2].copy_(grad_v.transpose(1, 2))
+        return grad, None, None
+
+
+class SwiGLUFn(torch.autograd.Function):
+    """silu(gate) * up from the fused gate_up output [..., 2·hidden]; the backward writes both
+    halves of the gradient in place instead of autograd's two products and a ``cat``."""
+
+    @staticmethod
+    def forward(ctx, gate_up: torch.Tensor) -> torch.Tensor:
+        gate, up = gate_up.chunk(2, dim=-1)
+        silu = F.silu(gate)
+        ctx.save_for_backward(gate_up, silu)
+        return silu * up
+
+    @staticmethod
+    def backward(ctx, grad_out: torch.Tensor) -> torch.Tensor:
+        gate_up, silu = ctx.saved_tensors
+        gate, up = gate_up.chunk(2, dim=-1)
+        grad = torch.empty_like(gate_up)
+        grad_gate, grad_up = grad.chunk(2, dim=-1)
+        torch.mul(grad_out, silu, out=grad_up)
+        torch.mul(grad_out, up, out=grad_gate)
+        torch.ops.aten.silu_backward.grad_input(grad_gate, gate, grad_input=grad_gate)  # · silu'(gate), in place
+        return grad
+
+
+def qkv_heads(qkv: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor):
+    """Fused qkv [B, T, 3, H, D] -> q, k (rotated), v [B, H, T, D]. Eager runs the hand-written
+    RotaryQKV; under torch.compile the plain form (which Inductor fuses into one kernel)."""
+    if not torch.compiler.is_compiling():
+        return RotaryQKV.apply(qkv, cos, sin)
+    q, k, v = qkv.permute(2, 0, 3, 1, 4)
+    half = q.shape[-1] // 2
+    cos, sin = cos[:, :half], sin
+
+    def turn(x):
+        x1, x2 = x.chunk(2, dim=-1)
+        return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], dim=-1)
+
+    return turn(q), turn(k), v
+
+
+def swiglu(gate_up: torch.Tensor) -> torch.Tensor:
+    """silu(gate) * up of the fused gate_up output: SwiGLUFn in eager, plain ops under compile."""
+    if not torch.compiler.is_compiling():
+        return SwiGLUFn.apply(gate_up)
+    gate, up = gate_up.chunk(2, dim=-1)
+    return F.silu(gate) * up
 
 
 class Attention(nn.Module):
@@ -49,8 +133,7 @@ class Attention(nn.Module):
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, cache: dict | None = None) -> torch.Tensor:
         B, T, C = x.shape
-        q, k, v = self.qkv(x).view(B, T, 3, self.n_heads, self.head_dim).permute(2, 0, 3, 1, 4)
-        q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
+        q, k, v = qkv_heads(self.qkv(x).view(B, T, 3, self.n_heads, self.head_dim), cos, sin)
         if cache is not None:  # generation: keys/values of earlier positions are kept, not recomputed
             if "k" in cache:
                 k, v = torch.cat([cache["k"], k], dim=2), torch.cat([cache["v"], v], dim=2)
@@ -69,8 +152,7 @@ class SwiGLU(nn.Module):
         self.drop = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        gate, up = self.gate_up(x).chunk(2, dim=-1)
-        return self.drop(self.down(F.silu(gate) * up))
+        return self.drop(self.down(swiglu(self.gate_up(x))))
 
 
 class Block(nn.Module):
