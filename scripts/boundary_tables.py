@@ -1,98 +1,271 @@
-"""The tables of docs/results/boundary_map_cpu.md, one per boundary, from a finished sweep of
+"""The tables and plots of docs/results/boundary_map_cpu.md, one per boundary, from a sweep of
 configs/sweeps/boundary_map_cpu.yaml (read through ``holozero report``'s own collection, so
-every number is the runs' own):
+every number is the runs' own; runs not done are left out and counted):
 
-    python scripts/boundary_tables.py sweeps/map_cpu > tables.md
+    python scripts/boundary_tables.py sweeps/map_cpu --plots docs/results/boundary_map_cpu > tables.md
+
+Cells: mean ± 95% half-interval over seeds (t). Δ = arm − zero door at K=8 on the same seeds and
+the same budget and body (paired t-test p). The schedule's catch-up test is a difference of
+differences: per seed, Δ at 4B minus Δ at B (paired over the seeds done at both budgets).
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import math
-import sys
+from collections import defaultdict
 from pathlib import Path
 
-from holozero.commands.report import arm_name, collect, summarize
+import numpy as np
+from scipy import stats
+
+from holozero.commands.report import collect
 from holozero.commands.sweep import arm_of
+from holozero.stats import mean_interval
 
 SEGMENTS = ("text", "caption", "audio", "frame")
+B, B4, B2 = {"flops": 1.5e12}, {"flops": 6.0e12}, {"flops": 3.0e12}  # the spec's budgets
+BODY2 = ["body_2x.yaml"]
+FIVE = ("zero", "hsl_proj", "byte_embed", "hash_ngram", "per_byte")
+GEOMETRY = ("zero", "random", "permuted", "raw_bits", "binary_codes", "learned_value")
+BPB = [(f"{s} bpb", f"eval/{s}_bpb") for s in SEGMENTS]
+GAPS = [("audio gap", "test/binding_gap/audio"), ("frame gap", "test/binding_gap/frame")]
 
 
-def cell(row: dict, metric: str, paired: bool = True) -> str:
-    c = row.get(metric)
-    if not isinstance(c, dict) or math.isnan(c["mean"]):
+class Runs:
+    """Per-seed values of the done runs, by arm (every axis but the seed)."""
+
+    def __init__(self, out: Path):
+        _, records = collect(out)
+        self.by_arm: dict[tuple, dict[int, dict]] = defaultdict(dict)
+        self.planned = len(records)
+        self.done = 0
+        for rec in records:
+            if rec["status"] != "done":
+                continue
+            self.done += 1
+            arm = arm_of(rec["run"])
+            values = dict(rec["final"])
+            evaluate = out / "runs" / rec["id"] / "evaluate.json"
+            if evaluate.exists():  # the step of the checkpoint evaluate scored
+                values["step"] = json.loads(evaluate.read_text())["step"]
+            for name, r in (rec.get("probes") or {}).items():
+                if r.get("status") == "ok":
+                    values[f"probe/{name}"] = r["R@1"] if "R@1" in r else r["mean"]
+            self.by_arm[self.key(**arm)][rec["run"].get("seed")] = values
+
+    @staticmethod
+    def key(door, K, budget, configs=(), **_) -> tuple:
+        return (door, K, budget["flops"], tuple(configs or ()))
+
+    def seeds(self, door, K, budget, configs=()) -> dict[int, dict]:
+        return self.by_arm.get(self.key(door, K, budget, configs), {})
+
+    def values(self, metric, door, K, budget, configs=()) -> dict[int, float]:
+        return {s: v[metric] for s, v in self.seeds(door, K, budget, configs).items() if metric in v}
+
+
+def k_of(door: str, K: int) -> int:
+    return 1 if door == "per_byte" else K
+
+
+def ci_text(values) -> str:
+    values = [v for v in values if not math.isnan(v)]
+    if not values:
         return "–"
-    text = f"{c['mean']:.3f} ± {(c['high'] - c['mean']) if c['n'] > 1 else float('nan'):.3f}"
-    if paired and c.get("paired"):
-        text += f" (Δ {c['paired']['diff']:+.3f}, p={c['paired']['p']:.2g})"
-    return text
+    ci = mean_interval(values)
+    half = ci["high"] - ci["mean"] if len(values) > 1 else float("nan")
+    return f"{ci['mean']:.3f} ± {half:.3f}"
 
 
-def table(title: str, rows: list[dict], metrics: list[tuple[str, str]], note: str = "") -> str:
-    out = [f"### {title}", ""] + ([note, ""] if note else [])
-    out += ["| arm | n | " + " | ".join(h for h, _ in metrics) + " |", "|---" * (len(metrics) + 2) + "|"]
-    for row in rows:
-        n = max((row[m]["n"] for _, m in metrics if isinstance(row.get(m), dict)), default=0)
-        out.append(f"| {row['arm']} | {n} | " + " | ".join(cell(row, m) for _, m in metrics) + " |")
+def paired(a: dict[int, float], b: dict[int, float]) -> tuple[float, float, int]:
+    """Mean of a − b over the seeds both have, paired t-test p."""
+    seeds = sorted(set(a) & set(b))
+    if len(seeds) < 2:
+        return math.nan, math.nan, len(seeds)
+    x, y = np.array([a[s] for s in seeds]), np.array([b[s] for s in seeds])
+    d = x - y
+    p = float(stats.ttest_rel(x, y).pvalue) if np.std(d) > 0 else (1.0 if np.all(d == 0) else 0.0)
+    return float(d.mean()), p, len(seeds)
+
+
+def delta_text(d: float, p: float) -> str:
+    return "" if math.isnan(d) else f" (Δ {d:+.3f}, p={p:.2g})"
+
+
+def table(runs: Runs, title: str, arms: list[tuple], metrics, note: str = "", steps: bool = True) -> str:
+    """arms: (label, door, K, budget, configs); Δ against the zero door at K=8, same budget/body."""
+    head = ["arm", "n", *(["steps"] if steps else []), *(h for h, _ in metrics)]
+    out = [f"#### {title}", ""] + ([note, ""] if note else [])
+    out += ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+    for label, door, K, budget, configs in arms:
+        seeds = runs.seeds(door, K, budget, configs)
+        if not seeds:
+            out.append(f"| {label} | 0 | " + " | ".join("–" for _ in head[2:]) + " |")
+            continue
+        cells = [label, str(len(seeds))]
+        if steps:
+            steps_done = [v["step"] for v in seeds.values() if "step" in v]
+            cells.append(f"{np.mean(steps_done):.0f}" if steps_done else "–")
+        for _, metric in metrics:
+            mine = runs.values(metric, door, K, budget, configs)
+            text = ci_text(list(mine.values()))
+            if (door, K) != ("zero", 8):
+                text += delta_text(*paired(mine, runs.values(metric, "zero", 8, budget, configs))[:2])
+            cells.append(text)
+        out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
 
 
+def catch_up(runs: Runs) -> str:
+    """Does a learned door catch up with more budget? Δ(arm − zero) at B and at 4B, and the
+    per-seed change of Δ from B to 4B (negative: the arm gains on the zero door)."""
+    out = ["#### Catch-up: Δ (arm − zero, K=8) at B and at 4B, and its change", ""]
+    out += ["| arm | metric | Δ at B | Δ at 4B | change 4B − B (p, seeds) |", "|---|---|---|---|---|"]
+    for door in FIVE[1:]:
+        K = k_of(door, 8)
+        for label, metric in (("text bpb", "eval/text_bpb"), ("caption bpb", "eval/caption_bpb")):
+            deltas = {}
+            for name, budget in (("B", B), ("4B", B4)):
+                mine, ref = runs.values(metric, door, K, budget), runs.values(metric, "zero", 8, budget)
+                deltas[name] = {s: mine[s] - ref[s] for s in set(mine) & set(ref)}
+            d_b, p_b, _ = paired({s: v for s, v in deltas["B"].items()}, {s: 0.0 for s in deltas["B"]})
+            d_4, p_4, _ = paired({s: v for s, v in deltas["4B"].items()}, {s: 0.0 for s in deltas["4B"]})
+            change, p_c, n_c = paired(deltas["4B"], deltas["B"])
+            fmt = lambda d, p: "–" if math.isnan(d) else f"{d:+.3f} (p={p:.2g})"  # noqa: E731
+            out.append(f"| {door} | {label} | {fmt(d_b, p_b)} | {fmt(d_4, p_4)} | {fmt(change, p_c)}, n={n_c} |")
+    return "\n".join(out) + "\n"
+
+
+def floors_table(runs: Runs) -> str:
+    """Every door's whole-test-split bpb per segment at 4B beside the compressors on the same bytes."""
+    any_seed = next((v for seeds in runs.by_arm.values() for v in seeds.values() if "floor/text/zlib" in v), None)
+    if any_seed is None:
+        return ""
+    names = ("zlib", "bz2", "xz", "ppmd")
+    out = ["#### Floors on the same test bytes (bits per byte)", ""]
+    out += ["| segment | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    for seg in SEGMENTS:
+        cells = [f"{any_seed.get(f'floor/{seg}/{n}', math.nan):.4f}" for n in names]
+        out.append(f"| {seg} | " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
+
+
+def probes_table(runs: Runs, budget: dict) -> str:
+    names = ("same_class_wrong_instance", "same_length_caption", "blank_audio", "blank_frame", "retrieval")
+    out = [f"#### Hard-negative probes per door (test split, budget {budget['flops']:.1e})", ""]
+    out += ["| arm | n | " + " | ".join(names) + " |", "|---" * (len(names) + 2) + "|"]
+    for door in FIVE:
+        seeds = runs.seeds(door, k_of(door, 8), budget)
+        cells = [ci_text(list(runs.values(f"probe/{n}", door, k_of(door, 8), budget).values())) for n in names]
+        out.append(f"| {door} | {len(seeds)} | " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
+
+
+def plots(runs: Runs, folder: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def errbar(ax, xs, door, K_of_x, budget_of_x, metric, label, configs=()):
+        m, lo, hi, xx = [], [], [], []
+        for x in xs:
+            v = list(runs.values(metric, door, K_of_x(x), budget_of_x(x), configs).values())
+            if not v:
+                continue
+            ci = mean_interval(v)
+            m.append(ci["mean"])
+            lo.append(ci["mean"] - (ci["low"] if len(v) > 1 else ci["mean"]))
+            hi.append((ci["high"] if len(v) > 1 else ci["mean"]) - ci["mean"])
+            xx.append(x)
+        if xx:
+            ax.errorbar(xx, m, yerr=[lo, hi], marker="o", capsize=3, label=label)
+
+    # schedule: text and caption bpb against the budget, the five arms
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    panels = (("text bpb", "eval/text_bpb"), ("caption bpb", "eval/caption_bpb"))
+    for ax, (title, metric) in zip(axes, panels, strict=True):
+        for door in FIVE:
+            k_fixed = lambda x, d=door: k_of(d, 8)  # noqa: E731
+            errbar(ax, [B["flops"], B4["flops"]], door, k_fixed, lambda x: {"flops": x}, metric, door)
+        ax.set_xscale("log")
+        ax.set_xlabel("training FLOPs")
+        ax.set_title(f"{title} (test, whole split)")
+    axes[0].legend()
+    fig.tight_layout()
+    fig.savefig(folder / "schedule.png", dpi=110)
+    plt.close(fig)
+
+    # K: text bpb, audio and frame binding against K
+    ks = [1, 2, 4, 8, 12, 16]
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    for ax, (title, metric) in zip(axes, [("text bpb", "eval/text_bpb"), *GAPS], strict=True):
+        for door in ("zero", "byte_embed"):
+            errbar(ax, ks, door, lambda x: x, lambda x: B, metric, door)
+        ax.set_xlabel("K (bytes per slot)")
+        ax.set_title(f"{title} (test), budget {B['flops']:.1e}")
+    axes[0].legend()
+    fig.tight_layout()
+    fig.savefig(folder / "k.png", dpi=110)
+    plt.close(fig)
+
+    # geometry and scale: bars with intervals
+    for name, arms in (
+        ("geometry", [(d, 8, B, ()) for d in GEOMETRY]),
+        ("scale", [(d, k_of(d, 8), b, c) for d in FIVE for b, c in ((B, ()), (B2, tuple(BODY2)))]),
+    ):
+        fig, ax = plt.subplots(figsize=(10, 4))
+        labels, means, errs = [], [], []
+        for door, K, budget, configs in arms:
+            v = list(runs.values("eval/text_bpb", door, K, budget, configs).values())
+            if not v:
+                continue
+            ci = mean_interval(v)
+            labels.append(door + (" (4 layers)" if configs else ""))
+            means.append(ci["mean"])
+            errs.append(ci["high"] - ci["mean"] if len(v) > 1 else 0.0)
+        ax.bar(range(len(means)), means, yerr=errs, capsize=3)
+        ax.set_xticks(range(len(means)), labels, rotation=30, ha="right")
+        ax.set_ylim(min(means, default=0) - 0.3, max(means, default=1) + 0.3)
+        ax.set_ylabel("text bpb (test, whole split)")
+        fig.tight_layout()
+        fig.savefig(folder / f"{name}.png", dpi=110)
+        plt.close(fig)
+
+
 def main() -> None:
-    out = Path(sys.argv[1])
-    spec, records = collect(out)
-    rows = summarize(spec, records)
-    arm = {r["arm"]: arm_of(next(x["run"] for x in records if arm_name(arm_of(x["run"])) == r["arm"])) for r in rows}
-
-    def pick(**want):
-        return [r for r in rows if all(arm[r["arm"]].get(k) == v for k, v in want.items())]
-
-    small, large = {"flops": 3.0e12}, {"flops": 1.2e13}
-    bpb = [(f"{s} bpb (test, whole)", f"eval/{s}_bpb") for s in SEGMENTS]
-    gaps = [("audio gap (test)", "test/binding_gap/audio"), ("frame gap (test)", "test/binding_gap/frame")]
-    five = ("zero", "hsl_proj", "byte_embed", "hash_ngram", "per_byte")
-    cells = (
-        "mean ± 95% half-interval over seeds; Δ = arm − zero at K=8 on the same seeds and every other axis, "
-        "paired t-test p"
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sweep", type=Path)
+    parser.add_argument("--plots", type=Path, help="write schedule.png, k.png, geometry.png, scale.png here")
+    args = parser.parse_args()
+    runs = Runs(args.sweep)
+    print(f"Runs done: {runs.done} of {runs.planned} planned.\n")
+    five = lambda budget, configs=(): [(d, d, k_of(d, 8), budget, configs) for d in FIVE]  # noqa: E731
+    print(table(runs, f"Schedule: budget B = {B['flops']:.1e} FLOPs", five(B), BPB + GAPS))
+    print(table(runs, f"Schedule: budget 4B = {B4['flops']:.1e} FLOPs", five(B4), BPB + GAPS))
+    print(catch_up(runs))
     print(
         table(
-            "Schedule: budget 3e12 FLOPs",
-            [r for d in five for r in pick(door=d, budget=small, configs=[])],
-            bpb + gaps,
-            cells,
+            runs,
+            f"Scale: 2× body parameters (4 layers), budget {B2['flops']:.1e} (the same steps as 2 layers at B)",
+            five(B2, tuple(BODY2)),
+            BPB + GAPS,
         )
     )
-    print(
-        table(
-            "Schedule: budget 1.2e13 FLOPs (4×)",
-            [r for d in five for r in pick(door=d, budget=large)],
-            bpb + gaps,
-            cells,
-        )
-    )
-    body2 = [r for d in five for r in pick(door=d, budget={"flops": 6.0e12})]
-    print(
-        table(
-            "Scale: 2× body parameters (4 layers), budget 6e12 (the same steps as 2 layers at 3e12)",
-            body2,
-            bpb + gaps,
-            cells,
-        )
-    )
-    kk = [
-        r
-        for d in ("zero", "byte_embed")
-        for r in sorted(pick(door=d, budget=small, configs=[]), key=lambda r: arm[r["arm"]]["K"])
-    ]
-    print(table("K: zero and byte_embed, budget 3e12", kk, bpb + gaps, cells))
-    geometry = ("zero", "random", "permuted", "raw_bits", "binary_codes", "learned_value")
-    print(
-        table(
-            "Geometry at K=8, budget 3e12",
-            [r for d in geometry for r in pick(door=d, K=8, budget=small, configs=[])],
-            bpb + gaps,
-            cells,
-        )
-    )
+    kk = [(f"{d} K={k}", d, k, B, ()) for d in ("zero", "byte_embed") for k in (1, 2, 4, 8, 12, 16)]
+    print(table(runs, f"K: zero and byte_embed, budget B = {B['flops']:.1e}", kk, BPB + GAPS))
+    geo = [(d, d, 8, B, ()) for d in GEOMETRY]
+    print(table(runs, f"Geometry at K=8, budget B = {B['flops']:.1e}", geo, BPB + GAPS))
+    doors = [(d, d, k_of(d, 8), B, ()) for d in (*FIVE, *GEOMETRY[1:])]
+    print(table(runs, f"Every door at K=8 and the per-byte baseline, budget B = {B['flops']:.1e}", doors, BPB + GAPS))
+    print(floors_table(runs))
+    print(probes_table(runs, B4))
+    if args.plots:
+        plots(runs, args.plots)
 
 
 if __name__ == "__main__":
