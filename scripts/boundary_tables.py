@@ -171,6 +171,11 @@ def plots(runs: Runs, folder: Path) -> None:
 
     folder.mkdir(parents=True, exist_ok=True)
 
+    def save(fig, name: str) -> None:
+        fig.tight_layout()
+        fig.savefig(folder / name, dpi=110)
+        plt.close(fig)
+
     def errbar(ax, xs, door, K_of_x, budget_of_x, metric, label, configs=()):
         m, lo, hi, xx = [], [], [], []
         for x in xs:
@@ -196,9 +201,7 @@ def plots(runs: Runs, folder: Path) -> None:
         ax.set_xlabel("training FLOPs")
         ax.set_title(f"{title} (test, whole split)")
     axes[0].legend()
-    fig.tight_layout()
-    fig.savefig(folder / "schedule.png", dpi=110)
-    plt.close(fig)
+    save(fig, "schedule.png")
 
     # K: text bpb, audio and frame binding against K
     ks = [1, 2, 4, 8, 12, 16]
@@ -209,9 +212,7 @@ def plots(runs: Runs, folder: Path) -> None:
         ax.set_xlabel("K (bytes per slot)")
         ax.set_title(f"{title} (test), budget {B['flops']:.1e}")
     axes[0].legend()
-    fig.tight_layout()
-    fig.savefig(folder / "k.png", dpi=110)
-    plt.close(fig)
+    save(fig, "k.png")
 
     # geometry and scale: bars with intervals
     for name, arms in (
@@ -232,9 +233,7 @@ def plots(runs: Runs, folder: Path) -> None:
         ax.set_xticks(range(len(means)), labels, rotation=30, ha="right")
         ax.set_ylim(min(means, default=0) - 0.3, max(means, default=1) + 0.3)
         ax.set_ylabel("text bpb (test, whole split)")
-        fig.tight_layout()
-        fig.savefig(folder / f"{name}.png", dpi=110)
-        plt.close(fig)
+        save(fig, f"{name}.png")
 
 
 def main() -> None:
