@@ -1,4 +1,5 @@
-"""Small, exact statistics for reports and probes: t-intervals and retrieval figures."""
+"""Small, exact statistics for reports and probes: t-intervals, paired differences and
+retrieval figures."""
 
 from __future__ import annotations
 
@@ -19,6 +20,18 @@ def mean_interval(values, level: float = 0.95) -> dict:
         return {"mean": mean, "low": math.nan, "high": math.nan, "n": 1}
     half = float(stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
     return {"mean": mean, "low": mean - half, "high": mean + half, "n": n}
+
+
+def paired_difference(a: dict, b: dict) -> dict | None:
+    """Mean of a − b over the keys (seeds) both have, with a paired t-test p; None under 2
+    pairs. Identical pairs give p = 1, a constant non-zero difference p = 0."""
+    keys = [k for k in a if k in b]
+    if len(keys) < 2:
+        return None
+    x, y = np.array([a[k] for k in keys], dtype=np.float64), np.array([b[k] for k in keys], dtype=np.float64)
+    diff = x - y
+    p = float(stats.ttest_rel(x, y).pvalue) if np.std(diff) > 0 else (1.0 if np.all(diff == 0) else 0.0)
+    return {"diff": float(diff.mean()), "p": p, "n": len(keys)}
 
 
 def retrieval_figures(ranks, candidates: int) -> dict:

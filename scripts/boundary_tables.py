@@ -12,17 +12,15 @@ differences: per seed, Δ at 4B minus Δ at B (paired over the seeds done at bot
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 
-from holozero.commands.report import collect
+from holozero.commands.report import collect, probe_figure
 from holozero.commands.sweep import arm_of
-from holozero.stats import mean_interval
+from holozero.stats import mean_interval, paired_difference
 
 SEGMENTS = ("text", "caption", "audio", "frame")
 B, B4, B2 = {"flops": 1.5e12}, {"flops": 6.0e12}, {"flops": 3.0e12}  # the spec's budgets
@@ -46,13 +44,10 @@ class Runs:
                 continue
             self.done += 1
             arm = arm_of(rec["run"])
-            values = dict(rec["final"])
-            evaluate = out / "runs" / rec["id"] / "evaluate.json"
-            if evaluate.exists():  # the step of the checkpoint evaluate scored
-                values["step"] = json.loads(evaluate.read_text())["step"]
+            values = dict(rec["final"])  # eval/step: the step of the checkpoint evaluate scored
             for name, r in (rec.get("probes") or {}).items():
                 if r.get("status") == "ok":
-                    values[f"probe/{name}"] = r["R@1"] if "R@1" in r else r["mean"]
+                    values[f"probe/{name}"] = probe_figure(r)
             self.by_arm[self.key(**arm)][rec["run"].get("seed")] = values
 
     @staticmethod
@@ -79,43 +74,33 @@ def ci_text(values) -> str:
     return f"{ci['mean']:.3f} ± {half:.3f}"
 
 
-def paired(a: dict[int, float], b: dict[int, float]) -> tuple[float, float, int]:
-    """Mean of a − b over the seeds both have, paired t-test p."""
-    seeds = sorted(set(a) & set(b))
-    if len(seeds) < 2:
-        return math.nan, math.nan, len(seeds)
-    x, y = np.array([a[s] for s in seeds]), np.array([b[s] for s in seeds])
-    d = x - y
-    p = float(stats.ttest_rel(x, y).pvalue) if np.std(d) > 0 else (1.0 if np.all(d == 0) else 0.0)
-    return float(d.mean()), p, len(seeds)
+def delta_text(pair: dict | None) -> str:
+    return "" if pair is None else f" (Δ {pair['diff']:+.3f}, p={pair['p']:.2g})"
 
 
-def delta_text(d: float, p: float) -> str:
-    return "" if math.isnan(d) else f" (Δ {d:+.3f}, p={p:.2g})"
-
-
-def table(runs: Runs, title: str, arms: list[tuple], metrics, note: str = "", steps: bool = True) -> str:
+def table(runs: Runs, title: str, arms: list[tuple], metrics) -> str:
     """arms: (label, door, K, budget, configs); Δ against the zero door at K=8, same budget/body."""
-    head = ["arm", "n", *(["steps"] if steps else []), *(h for h, _ in metrics)]
-    out = [f"#### {title}", ""] + ([note, ""] if note else [])
-    out += ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+    head = ["arm", "n", "steps", *(h for h, _ in metrics)]
+    out = [f"#### {title}", "", "| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for label, door, K, budget, configs in arms:
         seeds = runs.seeds(door, K, budget, configs)
         if not seeds:
             out.append(f"| {label} | 0 | " + " | ".join("–" for _ in head[2:]) + " |")
             continue
-        cells = [label, str(len(seeds))]
-        if steps:
-            steps_done = [v["step"] for v in seeds.values() if "step" in v]
-            cells.append(f"{np.mean(steps_done):.0f}" if steps_done else "–")
+        steps = [v["eval/step"] for v in seeds.values() if "eval/step" in v]
+        cells = [label, str(len(seeds)), f"{np.mean(steps):.0f}" if steps else "–"]
         for _, metric in metrics:
             mine = runs.values(metric, door, K, budget, configs)
             text = ci_text(list(mine.values()))
             if (door, K) != ("zero", 8):
-                text += delta_text(*paired(mine, runs.values(metric, "zero", 8, budget, configs))[:2])
+                text += delta_text(paired_difference(mine, runs.values(metric, "zero", 8, budget, configs)))
             cells.append(text)
         out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
+
+
+def fmt(pair: dict | None) -> str:
+    return "–" if pair is None else f"{pair['diff']:+.3f} (p={pair['p']:.2g})"
 
 
 def catch_up(runs: Runs) -> str:
@@ -130,11 +115,10 @@ def catch_up(runs: Runs) -> str:
             for name, budget in (("B", B), ("4B", B4)):
                 mine, ref = runs.values(metric, door, K, budget), runs.values(metric, "zero", 8, budget)
                 deltas[name] = {s: mine[s] - ref[s] for s in set(mine) & set(ref)}
-            d_b, p_b, _ = paired({s: v for s, v in deltas["B"].items()}, {s: 0.0 for s in deltas["B"]})
-            d_4, p_4, _ = paired({s: v for s, v in deltas["4B"].items()}, {s: 0.0 for s in deltas["4B"]})
-            change, p_c, n_c = paired(deltas["4B"], deltas["B"])
-            fmt = lambda d, p: "–" if math.isnan(d) else f"{d:+.3f} (p={p:.2g})"  # noqa: E731
-            out.append(f"| {door} | {label} | {fmt(d_b, p_b)} | {fmt(d_4, p_4)} | {fmt(change, p_c)}, n={n_c} |")
+            at_b, at_4b = (paired_difference(deltas[b], dict.fromkeys(deltas[b], 0.0)) for b in ("B", "4B"))
+            change = paired_difference(deltas["4B"], deltas["B"])
+            n = change["n"] if change else len(set(deltas["B"]) & set(deltas["4B"]))
+            out.append(f"| {door} | {label} | {fmt(at_b)} | {fmt(at_4b)} | {fmt(change)}, n={n} |")
     return "\n".join(out) + "\n"
 
 

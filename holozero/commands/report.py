@@ -22,9 +22,8 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from scipy import stats
 
-from holozero.stats import mean_interval
+from holozero.stats import mean_interval, paired_difference
 
 from .args import CommandParser
 from .events import read_scalars
@@ -55,7 +54,8 @@ def evaluated(path: Path) -> dict[str, float]:
     if not path.exists():
         return {}
     report = json.loads(path.read_text())
-    out = {f"eval/{seg}_bpb": r["bpb"] for seg, r in report["segments"].items()}
+    out = {"eval/step": report["step"]}  # the step of the checkpoint it scored
+    out |= {f"eval/{seg}_bpb": r["bpb"] for seg, r in report["segments"].items()}
     out |= {f"floor/{seg}/{name}": v for seg, f in report["floors"].items() for name, v in f.items()}
     return out
 
@@ -134,18 +134,17 @@ def summarize(spec: dict, records: list[dict]) -> list[dict]:
 
 def paired(reference: list[dict], arm: list[dict], metric: str) -> dict | None:
     """Mean difference arm − reference over seeds present (done) in both, with a paired t-test."""
-    ref = {r["run"].get("seed"): r["final"].get(metric) for r in reference if r["status"] == "done"}
-    pairs = [
-        (r["final"][metric], ref[r["run"].get("seed")])
-        for r in arm
-        if metric in r["final"] and ref.get(r["run"].get("seed")) is not None
-    ]
-    if len(pairs) < 2:
-        return None
-    a, b = np.array(pairs).T
-    diff = a - b
-    p = float(stats.ttest_rel(a, b).pvalue) if np.std(diff) > 0 else (1.0 if np.all(diff == 0) else 0.0)
-    return {"diff": float(diff.mean()), "p": p, "n": len(pairs)}
+
+    def by_seed(recs: list[dict]) -> dict:
+        done = (r for r in recs if r["status"] == "done" and metric in r["final"])
+        return {r["run"].get("seed"): r["final"][metric] for r in done}
+
+    return paired_difference(by_seed(arm), by_seed(reference))
+
+
+def probe_figure(result: dict) -> float:
+    """The one figure of a probe result: R@1 for retrieval, the mean difference otherwise."""
+    return result["R@1"] if "R@1" in result else result["mean"]
 
 
 def _fmt(cell) -> str:
@@ -187,7 +186,7 @@ def probe_lines(rows: list[dict], records: list[dict]) -> list[str]:
     for rec in records:
         for name, r in (rec.get("probes") or {}).items():
             if r.get("status") == "ok":
-                per_arm[arm_name(arm_of(rec["run"]))][name].append(r["R@1"] if "R@1" in r else r["mean"])
+                per_arm[arm_name(arm_of(rec["run"]))][name].append(probe_figure(r))
     names = sorted({n for probes in per_arm.values() for n in probes})
     if not names:
         return []

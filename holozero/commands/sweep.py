@@ -115,8 +115,8 @@ def expand(spec: dict) -> list[dict]:
             run = dict(zip(keys, values, strict=True))
             if any(all(run.get(k) == v for k, v in ex.items()) for ex in spec.get("exclude", []) or []):
                 continue
-            if run_id(run) not in seen:
-                seen.add(run_id(run))
+            if (rid := run_id(run)) not in seen:
+                seen.add(rid)
                 runs.append(run)
     return runs
 
