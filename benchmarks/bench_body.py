@@ -16,9 +16,11 @@ also computes rotary positions; the peer has no positional encoding at all.
 
 Both sides see the same input [B, T, dim] (prefix slots ++ stream) and the same
 cross-entropy loss; one run is forward + loss + backward (no optimizer step). Rows: ours
-eager, ours under ``torch.compile`` (unless ``--no-compile``; its first call, which compiles
-forward and backward, is timed separately), against the eager peer, all interleaved run by
-run so drift on a shared machine hits every row alike. Targets (issue #18): eager ≥ 1.05×,
+eager, ours eager with its Linear layers on oneDNN (``gemm: onednn``, models/gemm.py: the
+same weights; the peer stays on aten::mm), ours under ``torch.compile`` (unless
+``--no-compile``; its first call, which compiles forward and backward, is timed separately),
+against the eager peer, all interleaved run by run so drift on a shared machine hits every
+row alike. Targets (issue #18): eager ≥ 1.05×,
 compiled ≥ 1.15× the eager peer's tokens/s, as ratios of medians. Where the eager target is
 missed, profiles of both (top ops by self CPU time) go to stderr.
 
@@ -44,13 +46,14 @@ from machine import OthersMeter, describe, wait_for_quiet  # noqa: E402
 
 from holozero.specials import NUM_CLASSES  # noqa: E402
 from models.decoder import Decoder  # noqa: E402
+from models.gemm import onednn_available  # noqa: E402
 
 # (name, batch, prefix slots N, stream bytes M, dim, layers, heads)
 SHAPES = [
     ("quickstart", 16, 16, 64, 256, 4, 4),
     ("published", 8, 64, 256, 512, 6, 8),
 ]
-TARGETS = {"ours": 1.05, "ours, compiled": 1.15}
+TARGETS = {"ours": 1.05, "ours, gemm: onednn": 1.05, "ours, compiled": 1.15}
 
 
 class Peer(nn.Module):
@@ -108,6 +111,9 @@ def bench(shape, runs: int, compile: bool) -> dict:
     targets = torch.randint(0, NUM_CLASSES, (B, M))
     assert ours(prefix, stream).shape == peer(prefix, stream).shape == (B, M, NUM_CLASSES)
     models = {"nn.TransformerEncoder": peer, "ours": ours}
+    if onednn_available():  # the same body and weights, its Linear layers on oneDNN (models/gemm.py)
+        models["ours, gemm: onednn"] = Decoder(dim, n_layers, n_heads, gemm="onednn").train()
+        models["ours, gemm: onednn"].load_state_dict(ours.state_dict())
     compile_s = None
     if compile:
         torch._dynamo.reset()

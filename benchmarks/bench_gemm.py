@@ -9,12 +9,11 @@ Inductor's CPU fusions call) is the other fp32 GEMM in the same build. MKL choos
 path by CPU vendor; oneDNN by instruction set. This script measures both on this machine,
 interleaved, at the quickstart body's shapes (1280 tokens × dim 256, three per Linear: the
 forward, the input gradient and the weight gradient) and at 2048³, and checks they agree to
-float32 tolerance. It measures a fact about the machine; the body does not use oneDNN.
+float32 tolerance. It measures a fact about the machine.
 
-Second table: what that would be worth to the body. The quickstart body forward + backward
-(as in bench_body.py) with its bias-free Linear layers routed through oneDNN (a prototype
-autograd Function defined here, forward and both backward GEMMs in oneDNN), against the same
-body on ``aten::mm`` and against nn.TransformerEncoder, interleaved.
+What that is worth to the body and the training step: ``gemm: onednn`` (models/gemm.py)
+routes the body's Linear layers through the same oneDNN op; bench_body.py and bench_step.py
+time it against the default (aten::mm) in the same run.
 """
 
 import argparse
@@ -33,55 +32,6 @@ from machine import OthersMeter, describe, wait_for_quiet  # noqa: E402
 def onednn(a: torch.Tensor, b_t: torch.Tensor) -> torch.Tensor:
     """a @ b_t.T through oneDNN's fp32 inner product."""
     return torch.ops.mkldnn._linear_pointwise(a, b_t, None, "none", [], "")
-
-
-class OneDnnLinear(torch.autograd.Function):
-    """Prototype: x @ w.T with the forward, input-gradient and weight-gradient GEMMs in oneDNN."""
-
-    @staticmethod
-    def forward(ctx, x, w):
-        ctx.save_for_backward(x, w)
-        return onednn(x.reshape(-1, x.shape[-1]), w).view(*x.shape[:-1], w.shape[0])
-
-    @staticmethod
-    def backward(ctx, g):
-        x, w = ctx.saved_tensors
-        g2, x2 = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
-        return onednn(g2, w.t().contiguous()).view(x.shape), onednn(g2.t().contiguous(), x2.t().contiguous())
-
-
-def with_onednn_linears(model: torch.nn.Module) -> torch.nn.Module:
-    for m in model.modules():
-        if isinstance(m, torch.nn.Linear) and m.bias is None:
-            m.forward = lambda x, m=m: OneDnnLinear.apply(x, m.weight)
-    return model
-
-
-def body_table(runs: int, clock) -> tuple[list[tuple[str, float, float]], float]:
-    import bench_body
-    from bench_body import SHAPES, Peer, timed
-
-    bench_body.CLOCK = clock
-    from models.decoder import Decoder
-
-    _, B, N, M, dim, n_layers, n_heads = SHAPES[0]  # quickstart
-    torch.manual_seed(0)
-    ours = Decoder(dim, n_layers, n_heads).train()
-    dnn = with_onednn_linears(Decoder(dim, n_layers, n_heads).train())
-    dnn.load_state_dict(ours.state_dict())
-    peer = Peer(dim, n_layers, n_heads, ffn=6 * dim).train()
-    prefix, stream = torch.randn(B, N, dim), torch.randn(B, M, dim)
-    targets = torch.randint(0, 258, (B, M))
-    diff = (dnn(prefix, stream) - ours(prefix, stream)).abs().max().item()
-    models = {"nn.TransformerEncoder": peer, "ours (aten::mm, MKL)": ours, "ours, Linear layers on oneDNN": dnn}
-    for m in list(models.values()) * 2:
-        timed(m, prefix, stream, targets)
-    times = {k: [] for k in models}
-    for _ in range(runs):
-        for k, m in models.items():
-            times[k].append(timed(m, prefix, stream, targets))
-    med = {k: statistics.median(v) for k, v in times.items()}
-    return [(k, v, med["nn.TransformerEncoder"] / v) for k, v in med.items()], diff
 
 
 def main() -> None:
@@ -132,15 +82,6 @@ def main() -> None:
     print("|---|---|---|---|---|")
     for what, mkl, dnn, err in rows:
         print(f"| {what} | {mkl:.0f} | {dnn:.0f} | {dnn / mkl:.2f}× | {err:.1e} |")
-    if not args.quick:
-        body, diff = body_table(max(runs // 2, 5), clock)
-        print(
-            f"\nquickstart body forward + backward (B=16, T=80, dim 256 × 4), max |Δ logits| oneDNN vs MKL {diff:.1e}"
-        )
-        print("| body | median ms | vs nn.TransformerEncoder |")
-        print("|---|---|---|")
-        for label, t, ratio in body:
-            print(f"| {label} | {t * 1e3:.1f} | {ratio:.2f}× |")
 
 
 if __name__ == "__main__":

@@ -13,9 +13,10 @@ backward of door + body, as models/byte_lm.py counts them; the loss and the opti
 not counted) come from ``measure_flops`` on the meta device. The peak is the best of the
 ``torch.mm`` runs of two 2048×2048 float32 matrices (2·n³ FLOPs) interleaved with the steps.
 The door alone is ``split_window`` on the same ids (no grad needed: it has no parameters).
-For reference, the same product through oneDNN (the build's other fp32 GEMM, which the model
-does not use; see bench_gemm.py) is timed too: on CPUs where MKL does not run its fastest
-code path, it shows how far torch.mm itself is from the machine.
+For reference, the same product through oneDNN (the build's other fp32 GEMM; see
+bench_gemm.py) is timed too: on CPUs where MKL does not run its fastest code path, it shows
+how far torch.mm itself is from the machine; and the same step with the body's Linear layers
+on oneDNN (``gemm: onednn``, models/gemm.py), against both peaks.
 
 Targets (issue #18): step ≥ 60% of the matmul peak; door < 2% of the step time. A profile of
 the eager step, grouped into matmuls / attention / elementwise / optimizer / loss / the rest,
@@ -42,6 +43,7 @@ from holozero.doors import ZeroDoor  # noqa: E402
 from holozero.specials import NUM_CLASSES, PAD  # noqa: E402
 from models.byte_model import ByteModel  # noqa: E402
 from models.decoder import Decoder  # noqa: E402
+from models.gemm import onednn_available  # noqa: E402
 
 TARGET = 0.60
 
@@ -57,9 +59,9 @@ GROUPS = [
 ]
 
 
-def build(B: int, C: int, S: int, K: int, dim: int, n_layers: int, n_heads: int):
+def build(B: int, C: int, S: int, K: int, dim: int, n_layers: int, n_heads: int, gemm: str = "aten"):
     torch.manual_seed(0)
-    net = ByteModel(ZeroDoor(K=K, dim=dim), Decoder(dim, n_layers, n_heads)).train()
+    net = ByteModel(ZeroDoor(K=K, dim=dim), Decoder(dim, n_layers, n_heads, gemm=gemm)).train()
     ids = torch.randint(0, 256, (B, C + S))
     with torch.device("meta"):
         meta = copy.deepcopy(net).to("meta")
@@ -138,6 +140,8 @@ def main() -> None:
     if hasattr(torch.ops.mkldnn, "_linear_pointwise"):  # the build's other fp32 GEMM (see bench_gemm.py)
         b_t = b.t().contiguous()
         fns["onednn"] = lambda: torch.ops.mkldnn._linear_pointwise(a, b_t, None, "none", [], "")
+    if onednn_available():  # the same network (same seed, same weights), Linear layers on oneDNN
+        fns["step, gemm: onednn"] = make_step(build(B, C, S, K, dim, n_layers, n_heads, "onednn")[0], ids, S, False)
     fns["door"] = lambda: net.door.split_window(ids, C)
     compile_s = None
     if args.compile:
@@ -170,10 +174,17 @@ def main() -> None:
             f"| oneDNN {n}×{n} float32, same build (best of {runs}) | {min(times['onednn']) * 1e3:.2f} | "
             f"{dnn / 1e9:.1f} | {dnn / peak:.0%} of mm | | |"
         )
-    for label in ("step", "compiled step"):
+    for label in ("step", "step, gemm: onednn", "compiled step"):
         if label in med:
             frac = flops / med[label] / peak
-            what = "training step (door + body + loss + AdamW)" + (", torch.compile" if label != "step" else "")
+            what = (
+                "training step (door + body + loss + AdamW)"
+                + {
+                    "step": "",
+                    "step, gemm: onednn": ", Linear layers on oneDNN",
+                    "compiled step": ", torch.compile",
+                }[label]
+            )
             print(
                 f"| {what} | {med[label] * 1e3:.2f} | {flops / med[label] / 1e9:.1f} | {frac:.1%} of mm | "
                 f"≥ {TARGET:.0%} | {'yes' if frac >= TARGET else 'NO'} |"

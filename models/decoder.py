@@ -27,6 +27,8 @@ import torch.nn.functional as F
 
 from holozero.specials import NUM_CLASSES
 
+from .gemm import Linear
+
 
 def rotary_tables(length: int, head_dim: int, base: float, device, dtype) -> tuple[torch.Tensor, torch.Tensor]:
     """cos [length, head_dim] (the same angles for both halves) and sin [length, head_dim/2]."""
@@ -120,15 +122,15 @@ def swiglu(gate_up: torch.Tensor) -> torch.Tensor:
 
 
 class Attention(nn.Module):
-    def __init__(self, dim: int, n_heads: int, dropout: float):
+    def __init__(self, dim: int, n_heads: int, dropout: float, gemm: str = "aten"):
         super().__init__()
         if dim % n_heads:
             raise ValueError(f"dim={dim} must be divisible by n_heads={n_heads}")
         self.n_heads, self.head_dim = n_heads, dim // n_heads
         if self.head_dim % 2:
             raise ValueError(f"head_dim={self.head_dim} must be even for rotary positions")
-        self.qkv = nn.Linear(dim, 3 * dim, bias=False)
-        self.proj = nn.Linear(dim, dim, bias=False)
+        self.qkv = Linear(dim, 3 * dim, gemm=gemm)
+        self.proj = Linear(dim, dim, gemm=gemm)
         self.dropout = dropout
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, cache: dict | None = None) -> torch.Tensor:
@@ -145,10 +147,10 @@ class Attention(nn.Module):
 
 
 class SwiGLU(nn.Module):
-    def __init__(self, dim: int, hidden: int, dropout: float):
+    def __init__(self, dim: int, hidden: int, dropout: float, gemm: str = "aten"):
         super().__init__()
-        self.gate_up = nn.Linear(dim, 2 * hidden, bias=False)
-        self.down = nn.Linear(hidden, dim, bias=False)
+        self.gate_up = Linear(dim, 2 * hidden, gemm=gemm)
+        self.down = Linear(hidden, dim, gemm=gemm)
         self.drop = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -156,12 +158,12 @@ class SwiGLU(nn.Module):
 
 
 class Block(nn.Module):
-    def __init__(self, dim: int, n_heads: int, mlp_hidden: int, dropout: float):
+    def __init__(self, dim: int, n_heads: int, mlp_hidden: int, dropout: float, gemm: str = "aten"):
         super().__init__()
         self.norm1 = nn.LayerNorm(dim)
-        self.attn = Attention(dim, n_heads, dropout)
+        self.attn = Attention(dim, n_heads, dropout, gemm)
         self.norm2 = nn.LayerNorm(dim)
-        self.mlp = SwiGLU(dim, mlp_hidden, dropout)
+        self.mlp = SwiGLU(dim, mlp_hidden, dropout, gemm)
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, cache: dict | None = None) -> torch.Tensor:
         x = x + self.attn(self.norm1(x), cos, sin, cache)
@@ -178,6 +180,9 @@ class Decoder(nn.Module):
             published dim 512 × 6 layers).
         dropout: attention and MLP dropout.
         rope_base: rotary frequency base.
+        gemm: the float32 CPU GEMM library of the Linear layers, ``aten`` (MKL on x86) or
+            ``onednn`` (models/gemm.py: same parameters, agrees to fp32 rounding, ~2× on CPUs
+            where MKL takes its slow path; no effect on GPU).
     """
 
     def __init__(
@@ -188,13 +193,14 @@ class Decoder(nn.Module):
         mlp_hidden: int | None = None,
         dropout: float = 0.0,
         rope_base: float = 10000.0,
+        gemm: str = "aten",
     ):
         super().__init__()
         self.dim, self.n_layers, self.n_heads, self.rope_base = dim, n_layers, n_heads, rope_base
         hidden = mlp_hidden or 4 * dim
-        self.blocks = nn.ModuleList(Block(dim, n_heads, hidden, dropout) for _ in range(n_layers))
+        self.blocks = nn.ModuleList(Block(dim, n_heads, hidden, dropout, gemm) for _ in range(n_layers))
         self.norm = nn.LayerNorm(dim)
-        self.head = nn.Linear(dim, NUM_CLASSES, bias=False)
+        self.head = Linear(dim, NUM_CLASSES, gemm=gemm)
         self.apply(self._init)
         for name, p in self.named_parameters():  # scaled residual projections (GPT-2)
             if name.endswith(("attn.proj.weight", "mlp.down.weight")):
