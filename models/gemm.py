@@ -9,8 +9,8 @@ The choice is a kernel, not a model: the parameters, their names and the checkpo
 same, and the two agree to float32 rounding (tests/models/test_gemm.py). Because rounding
 differs, a run on ``onednn`` does not reproduce an ``aten`` run bit for bit — which is why the
 default stays ``aten`` and the committed results name the library they ran on. Off CPU, for
-other dtypes, with a bias, or under ``torch.compile`` (Inductor chooses its own GEMMs) the
-layer falls back to ``F.linear``.
+other dtypes or with a bias the layer falls back to ``F.linear``; under ``torch.compile`` the
+oneDNN product stays one opaque op between the fused kernels.
 """
 
 from __future__ import annotations
@@ -38,9 +38,17 @@ def check_gemm(gemm: str) -> str:
     return gemm
 
 
-def _onednn_mm(a: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    """a [R, K] @ w[N, K].T on oneDNN's fp32 inner product."""
+@torch.library.custom_op("holozero::onednn_mm", mutates_args=())
+def onednn_mm(a: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """a [R, K] @ w[N, K].T on oneDNN's fp32 inner product. A registered op (not a bare call)
+    so that torch.compile keeps it as one opaque kernel: Inductor's own lowering of the oneDNN
+    linear op expects inference-time prepacked weights and fails in training."""
     return torch.ops.mkldnn._linear_pointwise(a.contiguous(), w.contiguous(), None, "none", [], "")
+
+
+@onednn_mm.register_fake
+def _(a: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    return a.new_empty(a.shape[0], w.shape[0])
 
 
 class OneDnnLinearFn(torch.autograd.Function):
@@ -51,14 +59,14 @@ class OneDnnLinearFn(torch.autograd.Function):
         x2 = x.reshape(-1, x.shape[-1])
         ctx.save_for_backward(x2, w)
         ctx.in_shape = x.shape
-        return _onednn_mm(x2, w).view(*x.shape[:-1], w.shape[0])
+        return onednn_mm(x2, w).view(*x.shape[:-1], w.shape[0])
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
         x2, w = ctx.saved_tensors
         g2 = grad.reshape(-1, grad.shape[-1])
-        grad_x = _onednn_mm(g2, w.t()).view(ctx.in_shape) if ctx.needs_input_grad[0] else None
-        grad_w = _onednn_mm(g2.t(), x2.t()) if ctx.needs_input_grad[1] else None
+        grad_x = onednn_mm(g2, w.t()).view(ctx.in_shape) if ctx.needs_input_grad[0] else None
+        grad_w = onednn_mm(g2.t(), x2.t()) if ctx.needs_input_grad[1] else None
         return grad_x, grad_w
 
 
@@ -76,7 +84,6 @@ class Linear(nn.Linear):
             and x.device.type == "cpu"
             and x.dtype == torch.float32
             and self.weight.dtype == torch.float32
-            and not torch.compiler.is_compiling()
         ):
             return OneDnnLinearFn.apply(x, self.weight)
         return F.linear(x, self.weight, self.bias)
