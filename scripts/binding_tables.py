@@ -1,0 +1,91 @@
+"""The tables of docs/results/binding_quickstart.md from a run and its shuffled-caption control.
+
+    python scripts/binding_tables.py RUN CONTROL    # each a Lightning run folder (lightning_logs/version_0)
+
+after ``holozero fit`` and ``holozero test`` of both (the test writes into the run's folder). The
+gap table reads the logged ``val/`` and ``test/`` binding gaps (TensorBoard events); the probe
+table reads the test probes' JSON beside the last checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from holozero.commands.events import read_scalars
+
+VARIANTS = ("audio", "frame", "both")
+PROBES = (
+    "same_class_wrong_instance",
+    "same_length_caption",
+    "entropy_matched_caption",
+    "blank_audio",
+    "blank_frame",
+    "retrieval",
+    "shifted_window/audio",
+    "shifted_window/frames",
+)
+
+
+def at(scalars: dict, tag: str, step: int) -> float:
+    """The value of ``tag`` logged at ``step`` (Lightning logs validation at step - 1)."""
+    values = dict(scalars.get(tag, []))
+    for s in (step, step - 1):
+        if s in values:
+            return values[s]
+    return float("nan")
+
+
+def gap_rows(label: str, scalars: dict) -> list[str]:
+    val_steps = sorted({s + 1 for s, _ in scalars.get("val/binding_gap/audio", [])})
+    rows = []
+    for split, steps in (("val", val_steps), ("**test**", val_steps[-1:])):
+        tag = split.strip("*")
+        for step in steps:
+            cells = [label, split, str(step), f"{at(scalars, f'{tag}/caption_bpb', step):.3f}"]
+            for v in VARIANTS:
+                base = f"{tag}/binding_gap/{v}"
+                items = at(scalars, f"{base}/items", step)
+                n = f" ({items:.0f})" if tag == "test" and items == items else ""
+                cells.append(f"{at(scalars, base, step):+.3f}{n}")
+                mean, low, high = (at(scalars, f"{base}/{k}", step) for k in ("item_mean", "low", "high"))
+                cells.append(f"{mean:+.3f} [{low:+.3f}, {high:+.3f}]")
+            rows.append("| " + " | ".join(cells) + " |")
+    return rows
+
+
+def probes(run: Path) -> dict:
+    files = sorted((run / "checkpoints" / "probes").glob("test-step*.json"))
+    if not files:
+        raise SystemExit(f"{run}: no test probe file (run `holozero test` on its last checkpoint)")
+    return json.loads(files[-1].read_text())["probes"]
+
+
+def probe_cell(p: dict) -> tuple[str, str]:
+    if "R@1" in p:
+        return str(p["n"]), f"{p['R@1']:.3f}, {p['R@5']:.3f}, {p['MRR']:.3f}"
+    return str(p["n"]), f"{p['mean']:+.3f} [{p['low']:+.3f}, {p['high']:+.3f}]"
+
+
+def main() -> None:
+    if len(sys.argv) != 3:
+        raise SystemExit(__doc__)
+    run, control = Path(sys.argv[1]), Path(sys.argv[2])
+    print(
+        "| run | split | step | caption bpb | gap audio | item mean [95%] | gap frame | item mean [95%] "
+        "| gap both | item mean [95%] |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for label, folder in (("quickstart", run), ("+ shuffle_captions", control)):
+        print("\n".join(gap_rows(label, read_scalars(folder))))
+    print("\n| probe | quickstart: items | figure [95%] | control: items | figure [95%] |")
+    print("|---|---|---|---|---|")
+    ours, theirs = probes(run), probes(control)
+    for name in PROBES:
+        label = "retrieval (R@1, R@5, MRR)" if name == "retrieval" else name
+        print(f"| {label} | " + " | ".join(probe_cell(ours[name]) + probe_cell(theirs[name])) + " |")
+
+
+if __name__ == "__main__":
+    main()
