@@ -2,6 +2,7 @@
 the same bytes scored window by window in training-shaped windows, in the same run.
 
     python benchmarks/bench_evaluate.py            # 64 kB of text, the quickstart model shape
+    python benchmarks/bench_evaluate.py --gemm onednn   # both sides on oneDNN (the quickstart's body)
     python benchmarks/bench_evaluate.py --quick
 
 Both score every byte exactly once with the same windows (context 128, stride 64: the
@@ -29,10 +30,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--bytes", type=int, default=65536)
+    parser.add_argument("--gemm", choices=["aten", "onednn"], default="aten", help="the body's Linear GEMMs")
     args = parser.parse_args()
     n = 4096 if args.quick else args.bytes
     torch.manual_seed(0)
-    net = ByteModel(build_door("zero", K=8, dim=256), Decoder(dim=256, n_layers=4, n_heads=4)).eval()
+    net = ByteModel(build_door("zero", K=8, dim=256), Decoder(dim=256, n_layers=4, n_heads=4, gemm=args.gemm)).eval()
     seq = np.random.default_rng(0).integers(0, 256, n)
     rounds = {"batched (holozero evaluate, 64 windows a forward)": 64, "window by window (training-shaped)": 1}
     seconds, bpb = {name: [] for name in rounds}, {}
@@ -45,7 +47,10 @@ def main() -> None:
             assert result["bytes_scored"] == n
     assert abs(bpb[list(rounds)[0]] - bpb[list(rounds)[1]]) < 1e-4, bpb
     print(f"machine: {describe()}")
-    print(f"{n:,} bytes, context 128, stride 64, zero door K=8, dim 256 × 4 layers; median of the repeats")
+    print(
+        f"{n:,} bytes, context 128, stride 64, zero door K=8, dim 256 × 4 layers, gemm {args.gemm}; "
+        "median of the repeats"
+    )
     print("| what | median s | bytes/s | ratio |")
     print("|---|---|---|---|")
     peer = np.median(seconds["window by window (training-shaped)"])

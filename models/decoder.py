@@ -20,6 +20,7 @@ unchanged, so every checkpoint loads as before.
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import torch
 import torch.nn as nn
@@ -193,7 +194,7 @@ class Decoder(nn.Module):
         mlp_hidden: int | None = None,
         dropout: float = 0.0,
         rope_base: float = 10000.0,
-        gemm: str = "aten",
+        gemm: Literal["aten", "onednn"] = "aten",
     ):
         super().__init__()
         self.dim, self.n_layers, self.n_heads, self.rope_base = dim, n_layers, n_heads, rope_base

@@ -101,3 +101,14 @@ def test_onednn_linear_compiles_for_training():
     torch.testing.assert_close(compiled, eager)
     torch.testing.assert_close(x.grad, grads[0])
     torch.testing.assert_close(layer.weight.grad, grads[1])
+
+
+def test_the_cli_names_the_gemm_key_and_its_choices():
+    from pathlib import Path
+
+    from holozero.commands import main
+    from holozero.commands.errors import UsageError
+
+    config = Path(__file__).resolve().parents[2] / "configs" / "quickstart.yaml"
+    with pytest.raises(UsageError, match=r"model\.body\.gemm: .*'aten', 'onednn'.*mkl"):
+        main(["fit", "--config", str(config), "--model.body.init_args.gemm", "mkl", "--print_config"])
