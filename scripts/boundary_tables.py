@@ -6,7 +6,9 @@ every number is the runs' own; runs not done are left out and counted):
 
 Cells: mean ± 95% half-interval over seeds (t). Δ = arm − zero door at K=8 on the same seeds and
 the same budget and body (paired t-test p). The schedule's catch-up test is a difference of
-differences: per seed, Δ at 4B minus Δ at B (paired over the seeds done at both budgets).
+differences: per seed, Δ at 4B minus Δ at B (paired over the seeds done at both budgets); the
+scale test is the same with 2 layers at B against 4 layers at 2B (the same steps). The K table
+adds byte_embed − zero at each K.
 """
 
 from __future__ import annotations
@@ -103,22 +105,52 @@ def fmt(pair: dict | None) -> str:
     return "–" if pair is None else f"{pair['diff']:+.3f} (p={pair['p']:.2g})"
 
 
-def catch_up(runs: Runs) -> str:
-    """Does a learned door catch up with more budget? Δ(arm − zero) at B and at 4B, and the
-    per-seed change of Δ from B to 4B (negative: the arm gains on the zero door)."""
-    out = ["#### Catch-up: Δ (arm − zero, K=8) at B and at 4B, and its change", ""]
-    out += ["| arm | metric | Δ at B | Δ at 4B | change 4B − B (p, seeds) |", "|---|---|---|---|---|"]
+def change_table(runs: Runs, title: str, first: tuple, second: tuple) -> str:
+    """Δ(arm − zero, K=8) under two conditions (label, budget, configs), and the per-seed change
+    of Δ from the first to the second (paired over the seeds done under both; negative: the
+    arm gains on the zero door). The schedule's catch-up (B → 4B) and the scale test (2 → 4
+    layers at the same steps) are both this difference of differences."""
+    (name_a, budget_a, configs_a), (name_b, budget_b, configs_b) = first, second
+    out = [f"#### {title}", ""]
+    out += [f"| arm | metric | Δ at {name_a} | Δ at {name_b} | change (p, seeds) |", "|---|---|---|---|---|"]
     for door in FIVE[1:]:
         K = k_of(door, 8)
         for label, metric in (("text bpb", "eval/text_bpb"), ("caption bpb", "eval/caption_bpb")):
-            deltas = {}
-            for name, budget in (("B", B), ("4B", B4)):
-                mine, ref = runs.values(metric, door, K, budget), runs.values(metric, "zero", 8, budget)
-                deltas[name] = {s: mine[s] - ref[s] for s in set(mine) & set(ref)}
-            at_b, at_4b = (paired_difference(deltas[b], dict.fromkeys(deltas[b], 0.0)) for b in ("B", "4B"))
-            change = paired_difference(deltas["4B"], deltas["B"])
-            n = change["n"] if change else len(set(deltas["B"]) & set(deltas["4B"]))
-            out.append(f"| {door} | {label} | {fmt(at_b)} | {fmt(at_4b)} | {fmt(change)}, n={n} |")
+            deltas = []
+            for budget, configs in ((budget_a, configs_a), (budget_b, configs_b)):
+                mine = runs.values(metric, door, K, budget, configs)
+                ref = runs.values(metric, "zero", 8, budget, configs)
+                deltas.append({s: mine[s] - ref[s] for s in set(mine) & set(ref)})
+            at_a, at_b = (paired_difference(d, dict.fromkeys(d, 0.0)) for d in deltas)
+            change = paired_difference(deltas[1], deltas[0])
+            n = change["n"] if change else len(set(deltas[0]) & set(deltas[1]))
+            out.append(f"| {door} | {label} | {fmt(at_a)} | {fmt(at_b)} | {fmt(change)}, n={n} |")
+    return "\n".join(out) + "\n"
+
+
+def catch_up(runs: Runs) -> str:
+    """Does a learned door catch up with more budget? Δ at B, at 4B, and its change."""
+    title = "Catch-up: Δ (arm − zero, K=8) at B and at 4B, and its change"
+    return change_table(runs, title, ("B", B, ()), ("4B", B4, ()))
+
+
+def scale_change(runs: Runs) -> str:
+    """Does the zero door's gap to an arm change with body size (the same steps)?"""
+    title = "Scale: Δ (arm − zero, K=8) with 2 layers at B and 4 layers at 2B (the same steps), and its change"
+    return change_table(runs, title, ("2 layers", B, ()), ("4 layers", B2, tuple(BODY2)))
+
+
+def k_gap(runs: Runs) -> str:
+    """The learned door against the zero door at each K (same K, same seeds, paired)."""
+    out = ["#### K: byte_embed − zero at the same K, budget B (paired by seed)", ""]
+    out += ["| K | steps | text bpb Δ (p, seeds) | caption bpb Δ (p, seeds) |", "|---|---|---|---|"]
+    for K in (1, 2, 4, 8, 12, 16):
+        steps = [v["eval/step"] for v in runs.seeds("zero", K, B).values() if "eval/step" in v]
+        cells = [str(K), f"{np.mean(steps):.0f}" if steps else "–"]
+        for metric in ("eval/text_bpb", "eval/caption_bpb"):
+            pair = paired_difference(runs.values(metric, "byte_embed", K, B), runs.values(metric, "zero", K, B))
+            cells.append("–" if pair is None else f"{pair['diff']:+.3f} (p={pair['p']:.2g}, n={pair['n']})")
+        out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
 
 
@@ -239,8 +271,10 @@ def main() -> None:
             BPB + GAPS,
         )
     )
+    print(scale_change(runs))
     kk = [(f"{d} K={k}", d, k, B, ()) for d in ("zero", "byte_embed") for k in (1, 2, 4, 8, 12, 16)]
     print(table(runs, f"K: zero and byte_embed, budget B = {B['flops']:.1e}", kk, BPB + GAPS))
+    print(k_gap(runs))
     geo = [(d, d, 8, B, ()) for d in GEOMETRY]
     print(table(runs, f"Geometry at K=8, budget B = {B['flops']:.1e}", geo, BPB + GAPS))
     doors = [(d, d, k_of(d, 8), B, ()) for d in (*FIVE, *GEOMETRY[1:])]
