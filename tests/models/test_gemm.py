@@ -77,6 +77,7 @@ def test_unknown_library_and_missing_onednn_are_clear_errors(monkeypatch):
         Decoder(dim=64, n_layers=1, n_heads=4, gemm="onednn")
 
 
+@pytest.mark.slow  # an Inductor compile of forward and backward: ~8 s
 @needs_onednn
 def test_onednn_linear_compiles_for_training():
     # Inductor's own lowering of the oneDNN linear op fails in training; the registered op must
