@@ -54,7 +54,8 @@ class Runs:
 
     @staticmethod
     def key(door, K, budget, configs=(), **_) -> tuple:
-        return (door, K, budget["flops"], tuple(configs or ()))
+        # stacked configs by file name: the spec resolves them to absolute paths of its checkout
+        return (door, K, budget["flops"], tuple(Path(c).name for c in configs or ()))
 
     def seeds(self, door, K, budget, configs=()) -> dict[int, dict]:
         return self.by_arm.get(self.key(door, K, budget, configs), {})
