@@ -43,7 +43,7 @@ from holozero.doors import ZeroDoor  # noqa: E402
 from holozero.specials import NUM_CLASSES, PAD  # noqa: E402
 from models.byte_model import ByteModel  # noqa: E402
 from models.decoder import Decoder  # noqa: E402
-from models.gemm import onednn_available  # noqa: E402
+from models.gemm import onednn_available, onednn_mm  # noqa: E402
 
 TARGET = 0.60
 
@@ -137,10 +137,9 @@ def main() -> None:
     net, ids, flops = build(B, C, S, K, dim, n_layers, n_heads)
     a, b = torch.randn(n, n), torch.randn(n, n)
     fns = {"matmul": lambda: torch.mm(a, b), "step": make_step(net, ids, S, compiled=False)}
-    if hasattr(torch.ops.mkldnn, "_linear_pointwise"):  # the build's other fp32 GEMM (see bench_gemm.py)
+    if onednn_available():  # the build's other fp32 GEMM (bench_gemm.py), and the same network on it
         b_t = b.t().contiguous()
-        fns["onednn"] = lambda: torch.ops.mkldnn._linear_pointwise(a, b_t, None, "none", [], "")
-    if onednn_available():  # the same network (same seed, same weights), Linear layers on oneDNN
+        fns["onednn"] = lambda: onednn_mm(a, b_t)
         fns["step, gemm: onednn"] = make_step(build(B, C, S, K, dim, n_layers, n_heads, "onednn")[0], ids, S, False)
     fns["door"] = lambda: net.door.split_window(ids, C)
     compile_s = None
