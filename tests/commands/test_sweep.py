@@ -55,7 +55,8 @@ def installed(tmp_path_factory) -> dict:
 
 
 def _sweep(installed: dict, spec: Path, out: Path, cwd: Path) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "holozero", "sweep", str(spec), "--out", str(out)]
+    # two runs at once, as on a 2-core machine: the tiny runs are mostly process start-up
+    cmd = [sys.executable, "-m", "holozero", "sweep", str(spec), "--out", str(out), "--jobs", "2"]
     return subprocess.run(cmd, cwd=cwd, env=installed, capture_output=True, text=True, timeout=1800)
 
 
@@ -134,7 +135,7 @@ def test_failing_run_is_retried_once_then_recorded(tmp_path):
     path = tmp_path / "spec.yaml"
     path.write_text(yaml.safe_dump(spec))
     with pytest.raises(SystemExit):
-        sweep_main([str(path), "--out", str(tmp_path / "out")])
+        sweep_main([str(path), "--out", str(tmp_path / "out"), "--jobs", "2"])
     report_main([str(tmp_path / "out")])
     bad = tmp_path / "out" / "runs" / "K=3,seed=0"
     assert json.loads((bad / "status.json").read_text()) | {"run": None} == {
