@@ -92,6 +92,7 @@ def evaluate_sequences(
     return _result(metric, segment, in_split, context, stride)
 
 
+@torch.no_grad()  # a kept graph would hold every layer's activations (GBs for a per-byte model)
 def evaluate_captions(
     net: WindowModel,
     source: CaptionWindows,
