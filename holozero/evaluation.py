@@ -43,7 +43,7 @@ def layout(conditioning: int, K: int, per_byte: bool) -> int:
     return 0 if per_byte else conditioning // K * K
 
 
-@torch.no_grad()
+@torch.no_grad()  # every scoring forward: a kept graph would hold every layer's activations (GBs per-byte)
 def _score(net: WindowModel, ids: torch.Tensor, prefix_len: int, n_scored: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Nats and targets of the last ``n_scored`` ids of each window in ``ids`` [B, W]."""
     W = ids.shape[1]
@@ -92,7 +92,6 @@ def evaluate_sequences(
     return _result(metric, segment, in_split, context, stride)
 
 
-@torch.no_grad()  # a kept graph would hold every layer's activations (GBs for a per-byte model)
 def evaluate_captions(
     net: WindowModel,
     source: CaptionWindows,
@@ -106,8 +105,7 @@ def evaluate_captions(
     for lo in range(0, len(source), batch_size):
         batch = source.conditioned(np.arange(lo, min(lo + batch_size, len(source))))
         ids = batch["ids"].to(device)
-        targets = ids[:, -S:]
-        nats = net(ids, S, targets)[1]
+        nats, targets = _score(net, ids, ids.shape[1] - S, S)  # the prefix conditions, the stream is scored
         metric.update(nats, targets, batch["segment"].to(device))
         if progress is not None:
             progress(ids.shape[0])
