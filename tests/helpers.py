@@ -1,4 +1,4 @@
-"""Shared by the end-to-end tests: run the CLI in-process and read TensorBoard's own events."""
+"""Shared by the tests: run the CLI in-process and read TensorBoard's own events; tiny data."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from pathlib import Path
 import numpy as np
 from lightning.pytorch.callbacks import Callback
 
+from datamodules.sources import CaptionSource
 from holozero.commands import main
 from holozero.commands.events import read_scalars as scalars  # noqa: F401 (used by the tests)
+from holozero.specials import EOS, PAD, SEP
 
 
 def run_cli(args: list[str]) -> None:
@@ -75,3 +77,22 @@ def tiny_fit_args(
         "--data.init_args.batch_size", str(batch), "--data.init_args.val_bytes", str(val_bytes),
         "--data.init_args.cache_dir", str(Path(root).parent / "cache"),
     ]  # fmt: skip
+
+
+FRAME, AUDIO, CAP = 4, 6, 5  # tiny layout: 4 frame bytes, 6 audio bytes, 5 caption ids
+
+
+def tiny_captions(n: int, labels=None, caption_values=None) -> CaptionSource:
+    """Item i: frame bytes all = 10+i, audio bytes all = 100+i, caption bytes = caption_values[i]."""
+    caption_values = list(range(10, 10 + n)) if caption_values is None else caption_values
+    prefix = np.full((n, FRAME + 1 + AUDIO + 1), PAD, dtype=np.int64)
+    stream = np.full((n, CAP), PAD, dtype=np.int64)
+    for i in range(n):
+        prefix[i, :FRAME] = 10 + i
+        prefix[i, FRAME] = SEP
+        prefix[i, FRAME + 1 : FRAME + 1 + AUDIO] = 100 + i
+        prefix[i, -1] = SEP
+        stream[i, :3] = caption_values[i]
+        stream[i, 3] = EOS
+    labels = np.array([str(x) for x in (labels if labels is not None else range(n))])
+    return CaptionSource(prefix, stream, labels, frame_len=FRAME)

@@ -7,30 +7,13 @@ import math
 import numpy as np
 import pytest
 import torch
+from helpers import FRAME, tiny_captions
 
-from datamodules.sources import CaptionSource, SequenceSource
+from datamodules.sources import SequenceSource
 from holozero.binding import binding_gap, fixed_derangement
 from holozero.metrics import BindingGap
 from holozero.probes import format_table, run_probes
-from holozero.specials import EOS, NUM_BYTES, PAD, SEP
-
-FRAME, AUDIO, CAP = 4, 6, 5  # tiny layout: 4 frame bytes, 6 audio bytes, 5 caption ids
-
-
-def _source(n: int, labels=None, caption_values=None) -> CaptionSource:
-    """Item i: frame bytes all = 10+i, audio bytes all = 100+i, caption bytes = caption_values[i]."""
-    caption_values = list(range(10, 10 + n)) if caption_values is None else caption_values
-    prefix = np.full((n, FRAME + 1 + AUDIO + 1), PAD, dtype=np.int64)
-    stream = np.full((n, CAP), PAD, dtype=np.int64)
-    for i in range(n):
-        prefix[i, :FRAME] = 10 + i
-        prefix[i, FRAME] = SEP
-        prefix[i, FRAME + 1 : FRAME + 1 + AUDIO] = 100 + i
-        prefix[i, -1] = SEP
-        stream[i, :3] = caption_values[i]
-        stream[i, 3] = EOS
-    labels = np.array([str(x) for x in (labels if labels is not None else range(n))])
-    return CaptionSource(prefix, stream, labels, frame_len=FRAME)
+from holozero.specials import EOS, NUM_BYTES, PAD
 
 
 class FakeLM:
@@ -57,7 +40,7 @@ class FakeLM:
 
 
 def test_gap_is_exact_for_a_model_that_reads_the_frame():
-    out = binding_gap(FakeLM(frame=True, audio=False), _source(40))
+    out = binding_gap(FakeLM(frame=True, audio=False), tiny_captions(40))
     values = out["values"]
     assert values["binding_gap"] == pytest.approx(2.0)  # 3 bits mismatched - 1 bit matched
     assert values["binding_gap/frame"] == pytest.approx(2.0)
@@ -67,26 +50,26 @@ def test_gap_is_exact_for_a_model_that_reads_the_frame():
 
 
 def test_gap_is_zero_for_a_model_that_ignores_the_conditioning():
-    values = binding_gap(FakeLM(frame=False, audio=False), _source(40))["values"]
+    values = binding_gap(FakeLM(frame=False, audio=False), tiny_captions(40))["values"]
     for key in ("binding_gap", "binding_gap/audio", "binding_gap/frame"):
         assert values[key] == 0.0
 
 
 def test_gap_needs_both_parts_when_the_model_needs_both():
-    values = binding_gap(FakeLM(frame=True, audio=True, miss=5.0), _source(30))["values"]
+    values = binding_gap(FakeLM(frame=True, audio=True, miss=5.0), tiny_captions(30))["values"]
     assert values["binding_gap/audio"] == pytest.approx(4.0) and values["binding_gap/frame"] == pytest.approx(4.0)
 
 
 def test_a_variant_no_item_can_take_is_not_a_number():
     """No frame in the data: the frame (and both) variants are n/a, not 0 with interval [0, 0];
     fewer than min_items items is insufficient."""
-    src = _source(30)
+    src = tiny_captions(30)
     src.prefix[:, :FRAME] = PAD  # audio only
     out = binding_gap(FakeLM(frame=False, audio=True), src)
     assert out["status"] == {"both": "n/a", "audio": "ok", "frame": "n/a"}
     assert "binding_gap/frame" not in out["values"] and "binding_gap" not in out["values"]
     assert out["values"]["binding_gap/audio"] == pytest.approx(2.0)
-    few = binding_gap(FakeLM(frame=True, audio=False), _source(10), min_items=20)
+    few = binding_gap(FakeLM(frame=True, audio=False), tiny_captions(10), min_items=20)
     assert few["status"]["frame"] == "insufficient" and few["values"] == {} and few["items"]["frame"] == 10
 
 
@@ -95,7 +78,7 @@ def test_items_are_sharded_over_processes_and_summed_once():
     interval and the item count are not those of every item counted twice)."""
     from holozero.binding import SWAPS
 
-    src, lm = _source(41), FakeLM(frame=True, audio=False, miss=2.0)
+    src, lm = tiny_captions(41), FakeLM(frame=True, audio=False, miss=2.0)
     one = BindingGap()
     halves = [BindingGap(), BindingGap()]
     for variant, parts in SWAPS.items():
@@ -141,7 +124,7 @@ def test_donors_are_a_fixed_derangement():
 
 
 def test_probes_with_a_binding_model():
-    src = _source(30, labels=[i % 3 for i in range(30)])
+    src = tiny_captions(30, labels=[i % 3 for i in range(30)])
     results = run_probes(FakeLM(frame=True, audio=False), {"captioned": src}, max_items=30, candidates=5, min_items=10)
     assert results["retrieval"]["R@1"] == 1.0 and results["retrieval"]["chance_R@1"] == pytest.approx(0.2)
     assert results["blank_frame"]["mean"] == pytest.approx(2.0)
@@ -152,14 +135,14 @@ def test_probes_with_a_binding_model():
 
 
 def test_probes_with_a_blind_model_rank_pessimistically():
-    src = _source(30)
+    src = tiny_captions(30)
     results = run_probes(FakeLM(frame=False, audio=False), {"captioned": src}, max_items=30, candidates=5, min_items=10)
     assert results["retrieval"]["R@1"] == 0.0  # every candidate ties: the true caption is ranked last
     assert results["blank_frame"]["mean"] == 0.0
 
 
 def test_probes_report_nothing_when_negatives_are_too_few():
-    src = _source(12, labels=list(range(12)), caption_values=[10, 11] * 6)  # 2 distinct captions
+    src = tiny_captions(12, labels=list(range(12)), caption_values=[10, 11] * 6)  # 2 distinct captions
     results = run_probes(FakeLM(frame=True, audio=False), {"captioned": src}, max_items=12, candidates=5, min_items=10)
     assert results["same_class_wrong_instance"] == {"status": "insufficient", "valid_items": 0, "needed": 10}
     assert results["retrieval"]["status"] == "insufficient" and "R@1" not in results["retrieval"]

@@ -11,14 +11,15 @@ import zlib
 import numpy as np
 import pytest
 import torch
+from helpers import tiny_captions
 
 from datamodules.byte_store import build_store
 from datamodules.controls import markov2_chain
-from datamodules.sources import CaptionSource, StreamSource
+from datamodules.sources import StreamSource
 from holozero.doors import build_door
 from holozero.evaluation import AuditError, evaluate_sequences, evaluate_source, layout, windows
 from holozero.floors import compressed_size, floors
-from holozero.specials import EOS, NUM_BYTES, PAD, SEP
+from holozero.specials import EOS, NUM_BYTES
 from models import ByteModel, Decoder
 
 
@@ -90,17 +91,6 @@ def test_whole_split_bpb_equals_one_byte_at_a_time(K, per_byte, door):
         assert result["bpb"] == pytest.approx(_byte_at_a_time(net, seq, context, stride), abs=1e-4)
 
 
-def _captions(n: int) -> CaptionSource:
-    """n captioned items: a 4-byte frame, 6 audio bytes, a 3-byte caption then EOS and PAD."""
-    rng = np.random.default_rng(3)
-    prefix = np.concatenate(
-        [rng.integers(0, 256, (n, 4)), np.full((n, 1), SEP), rng.integers(0, 256, (n, 6)), np.full((n, 1), SEP)], 1
-    )
-    stream = np.full((n, 5), PAD, dtype=np.int64)
-    stream[:, :3], stream[:, 3] = rng.integers(0, 256, (n, 3)), EOS
-    return CaptionSource(prefix, stream, np.array([str(i) for i in range(n)]), frame_len=4)
-
-
 @pytest.mark.parametrize("per_byte", [False, True])
 def test_scoring_a_split_builds_no_autograd_graph(markov_file, per_byte):
     """Every segment is scored without autograd: a graph kept over a whole forward held every
@@ -109,7 +99,7 @@ def test_scoring_a_split_builds_no_autograd_graph(markov_file, per_byte):
     grad_modes = []
     net.register_forward_hook(lambda module, args, out: grad_modes.append(torch.is_grad_enabled()))
     text = StreamSource(np.asarray(markov_file.stream("test"))[:300], context=24, stream_len=8)
-    for source in (text, _captions(6)):
+    for source in (text, tiny_captions(6)):
         result = evaluate_source(net, source, batch_size=4)
         assert result["bytes_scored"] == result["bytes_in_split"] > 0
     assert grad_modes and not any(grad_modes), grad_modes
