@@ -1,5 +1,5 @@
 """Lightning callbacks: thin hooks over the algorithms in holozero/ and models/ — run facts,
-throughput, matched budgets, binding gap, hard-negative probes, attribution."""
+run status, throughput, matched budgets, binding gap, hard-negative probes, attribution."""
 
 from .attribution import AttributionMonitor
 from .binding import BindingGapMonitor
@@ -7,6 +7,7 @@ from .budget import BudgetStop
 from .fit_summary import FitSummary
 from .probes import ProbeSuite
 from .run_facts import RunFacts
+from .run_status import RunStatus
 from .throughput import ByteThroughputMonitor
 
 __all__ = [
@@ -17,4 +18,5 @@ __all__ = [
     "FitSummary",
     "ProbeSuite",
     "RunFacts",
+    "RunStatus",
 ]

@@ -103,6 +103,14 @@ class ByteLM(L.LightningModule):
             self.train(was_training)
 
     # --- steps -----------------------------------------------------------------------
+    def on_train_batch_start(self, batch: dict, batch_idx: int) -> None:
+        # One numbering: the logging step is the optimizer step. Lightning restores its logging
+        # counter one short from a checkpoint written at a validation it did not schedule (the
+        # last step, a budget or a signal stop); with one batch per step the two must agree.
+        loop = self.trainer.fit_loop.epoch_loop
+        if self.trainer.accumulate_grad_batches == 1 and loop._batches_that_stepped != self.global_step:
+            loop._batches_that_stepped = self.global_step
+
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         targets = self.net.training_targets(batch["ids"], batch["segment"])
         nats = self(batch["ids"], batch["segment"].shape[1], targets)[1]
@@ -154,6 +162,11 @@ class ByteLM(L.LightningModule):
     def on_validation_epoch_end(self) -> None:
         self._log_bpb("val", self.val_bpb)
         self.log("system/peak_memory_mb", peak_memory_mb())
+        if self.trainer.state.fn == "fit" and not self.trainer.sanity_checking:
+            # One numbering: a validation in training is logged at the step its checkpoint and
+            # the fit summary record. Lightning would log it one lower (it validates before its
+            # logging step counts the batch); a metric named "step" is the step Lightning logs at.
+            self.log("step", float(self.global_step), sync_dist=True, reduce_fx="max")
 
     def test_step(self, batch: dict, batch_idx: int, dataloader_idx: int = 0) -> None:
         nats, targets = self._nats(batch)

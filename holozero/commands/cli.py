@@ -24,6 +24,7 @@ import torch
 import yaml
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from callbacks import (
     AttributionMonitor,
@@ -33,7 +34,9 @@ from callbacks import (
     FitSummary,
     ProbeSuite,
     RunFacts,
+    RunStatus,
 )
+from callbacks.run_status import EXIT_CODES, read_status
 from datamodules.base import WindowDataModule
 from holozero.checkpoints import check_compatible, read_checkpoint
 from models import ByteLM
@@ -89,6 +92,7 @@ class HoloCLI(LightningCLI):
         self.only = argv[0] if isinstance(argv, list) and argv and argv[0] in LightningCLI.subcommands() else None
         kwargs.setdefault("parser_class", HoloParser)
         quiet_known_noise()
+        self._argv = [str(a) for a in argv] if isinstance(argv, list) else None
         self._ckpt: dict | None = None  # what is needed of the checkpoint, read once
         self._eval_verbose = True
         super().__init__(*args, **kwargs)
@@ -115,6 +119,7 @@ class HoloCLI(LightningCLI):
             }
         )
         parser.add_lightning_class_args(RunFacts, "run_facts")
+        parser.add_lightning_class_args(RunStatus, "run_status")
         parser.add_lightning_class_args(FitSummary, "fit_summary")
         parser.add_lightning_class_args(ByteThroughputMonitor, "throughput")
         parser.add_lightning_class_args(BindingGapMonitor, "binding")
@@ -170,6 +175,32 @@ class HoloCLI(LightningCLI):
         super()._parse_ckpt_path()
 
     # --- building and running --------------------------------------------------------------
+    def _run_subcommand(self, subcommand: str) -> None:
+        """Run it; a run stopped by SIGTERM / SIGINT exits 143 / 130 after saying where it
+        stopped and how to resume (Lightning ends both quietly: SIGTERM as exit 0)."""
+        status = next((c for c in self.trainer.callbacks if isinstance(c, RunStatus)), None)
+        if status is not None and subcommand == "fit":
+            status.resume_command = resume_command(self._argv)
+        try:
+            super()._run_subcommand(subcommand)
+        except (SIGTERMException, KeyboardInterrupt, SystemExit) as e:
+            if status is None or status.stopped is None:  # not a fit, or stopped before training
+                if isinstance(e, SIGTERMException):
+                    raise SystemExit(EXIT_CODES["SIGTERM"]) from None
+                if isinstance(e, KeyboardInterrupt) or isinstance(e.__context__, KeyboardInterrupt):
+                    raise SystemExit(EXIT_CODES["SIGINT"]) from None
+                raise
+        if status is not None and status.stopped is not None:
+            if self.trainer.is_global_zero:
+                print(stop_message(status.stopped, status.resume_command), file=sys.stderr)
+            raise SystemExit(status.stopped["code"])
+        if status is not None and subcommand == "fit":
+            state = read_status(self.trainer.log_dir) if self.trainer.log_dir else None
+            if state is not None and state["state"] != "finished":
+                if self.trainer.is_global_zero:
+                    print(f"holozero fit: the run {state['reason']}; not finished.", file=sys.stderr)
+                raise SystemExit(1)
+
     def instantiate_classes(self) -> None:
         super().instantiate_classes()
         cfg = self.config.get(self.subcommand) if self.subcommand else self.config
@@ -198,6 +229,37 @@ class HoloCLI(LightningCLI):
 
     def after_test(self) -> None:
         self._print_metrics("test")
+
+
+def resume_command(argv: list[str] | None) -> str:
+    """This command with ``--ckpt_path last`` (in the folder it ran in): how to continue it."""
+    import os
+    import shlex
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    kept, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--ckpt_path":
+            skip = True
+        elif not a.startswith("--ckpt_path="):
+            kept.append(a)
+    return f"cd {shlex.quote(os.getcwd())} && holozero {shlex.join(kept)} --ckpt_path last"
+
+
+def stop_message(stopped: dict, resume: str | None) -> str:
+    step, ckpt = stopped["step"], stopped.get("checkpoint")
+    if ckpt is None:
+        where = "no checkpoint was written yet: the same command starts it over"
+    elif stopped.get("checkpoint_step", step) == step:
+        where = f"saved at step {step}: {ckpt}"
+    else:
+        where = f"the last checkpoint is from step {stopped.get('checkpoint_step')}: {ckpt}"
+    lines = [f"holozero fit: stopped by {stopped['signal']} at step {step}, not finished; {where}"]
+    if ckpt is not None and resume:
+        lines.append(f"  resume: {resume}")
+    return "\n".join(lines)
 
 
 def main(args: list[str] | None = None) -> None:

@@ -63,6 +63,8 @@ def evaluated(path: Path) -> dict[str, float]:
 def collect(out: Path) -> tuple[dict, list[dict]]:
     """The sweep's spec and one record per planned run: status, final metrics, curves."""
     spec = yaml.safe_load((out / "spec.yaml").read_text())
+    from callbacks.run_status import read_status
+
     from .sweep import expand
 
     records = []
@@ -71,6 +73,13 @@ def collect(out: Path) -> tuple[dict, list[dict]]:
         state = json.loads((root / "status.json").read_text()) if (root / "status.json").exists() else {}
         rec = {"run": run, "id": run_id(run), "status": state.get("status", "missing"), "final": {}, "curves": {}}
         events = root / "lightning_logs" / "version_0"
+        fit = read_status(events)
+        if rec["status"] == "done" and (fit is None or fit["state"] != "finished"):
+            # never a finished run: a fit stopped short (a signal, a crash, a budget not reached)
+            # or one that recorded nothing (before fit_status.json) is left out of every table
+            rec["status"] = "fit not finished" if fit is None else f"fit {fit['state']} at step {fit['step']}"
+            if fit is not None and fit.get("target_step"):
+                rec["status"] += f" of {fit['target_step']}"
         if rec["status"] == "done" and any(events.glob("events.out.tfevents.*")):
             scalars = read_scalars(events)
             rec["final"] = {k: v[-1][1] for k, v in scalars.items()}

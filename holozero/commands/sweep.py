@@ -27,9 +27,12 @@ of the checkout and runs from an installed package. Runs start in the spec's fol
 relative paths in ``args`` (and in the stacked configs' data paths) are relative to it too.
 
 Each run gets ``DIR/runs/<id>/`` with its command, log, status and Lightning run; the test
-of a run writes into the run's own ``lightning_logs/version_0``. Finished runs are skipped
-when the same command is run again; a crashed run is retried once (resuming from its last
-checkpoint when it has one) and then recorded as failed, log kept.
+of a run writes into the run's own ``lightning_logs/version_0``. A run is done when its
+commands exit 0 and its fit says it reached its target step (``fit_status.json``). Finished
+runs are skipped when the same command is run again; an unfinished run resumes from its last
+checkpoint. SIGTERM / SIGINT to the sweep are passed to the runs, which save and stop; they
+are recorded ``stopped`` (not failed) and the next sweep resumes them. A crashed run is
+retried once and then recorded as failed, log kept.
 """
 
 from __future__ import annotations
@@ -39,8 +42,10 @@ import itertools
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -188,28 +193,79 @@ def status(root: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {"status": "missing", "attempts": 0}
 
 
+# exit codes of a command stopped by a signal (143 / 130 from holozero fit; -15 / -2 when a
+# process was killed before it could say so): the run is unfinished, not failed
+STOPPED = {143, 130, -signal.SIGTERM, -signal.SIGINT}
+
+
+class Children:
+    """The commands running now, so a signal to the sweep reaches them (each saves and stops)."""
+
+    def __init__(self):
+        self.procs: set[subprocess.Popen] = set()
+        self.lock = threading.Lock()
+        self.stopping: str | None = None  # the signal that stops the sweep
+
+    def run(self, cmd: list[str], **kwargs) -> int:
+        with self.lock:
+            if self.stopping:
+                return 143 if self.stopping == "SIGTERM" else 130
+            proc = subprocess.Popen(cmd, **kwargs)
+            self.procs.add(proc)
+        try:
+            return proc.wait()
+        finally:
+            with self.lock:
+                self.procs.discard(proc)
+
+    def stop(self, signum: int, frame=None) -> None:
+        with self.lock:
+            self.stopping = signal.Signals(signum).name
+            for proc in self.procs:
+                proc.send_signal(signum)
+
+
+CHILDREN = Children()
+
+
+def fit_finished(root: Path) -> bool:
+    """Whether the run's fit says it reached its target step (``fit_status.json``)."""
+    path = root / "lightning_logs" / "version_0" / "fit_status.json"
+    return path.is_file() and json.loads(path.read_text()).get("state") == "finished"
+
+
 def execute(spec: dict, run: dict, out: Path, threads: int) -> str:
+    """Runs one run's commands. ``done``: every command exited 0 and the fit finished. A run
+    stopped by a signal is ``stopped`` (not an attempt: the next sweep resumes it from its last
+    checkpoint); a crash is an attempt, retried once, then ``failed``."""
     root = out / "runs" / run_id(run)
     state = status(root)
     if state["status"] == "done" or (state["status"] == "failed" and state["attempts"] >= 2):
         return state["status"]
     root.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-    for attempt in range(state["attempts"] + 1, 3):
+    attempt = state["attempts"] + 1
+    while attempt <= 2:
         cmds = commands(spec, run, out)
-        if last_checkpoint(root).exists() and attempt > 1:  # a crashed run resumes where it stopped
+        if last_checkpoint(root).exists():  # an unfinished run resumes where it stopped
             cmds[0] = cmds[0] + ["--ckpt_path", "last"]
         lines = [f"cd {shlex.quote(spec['folder'])}", *map(shlex.join, cmds)]
         (root / "command.txt").write_text("\n".join(lines) + "\n")
-        with open(root / f"attempt{attempt}.log", "w") as log:
-            ok = all(
-                subprocess.run(c, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=spec["folder"]).returncode == 0
-                for c in cmds
-            )
-        result = "done" if ok else "failed"
-        (root / "status.json").write_text(json.dumps({"status": result, "attempts": attempt, "run": run}))
-        if ok:
+        result = "done"
+        with open(root / f"attempt{attempt}.log", "a") as log:
+            for i, cmd in enumerate(cmds):
+                code = CHILDREN.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=spec["folder"])
+                if code in STOPPED:
+                    result = "stopped"
+                elif code != 0 or (i == 0 and not fit_finished(root)):
+                    result = "failed"
+                if result != "done":
+                    break
+        counted = attempt if result != "stopped" else attempt - 1
+        (root / "status.json").write_text(json.dumps({"status": result, "attempts": counted, "run": run}))
+        if result in ("done", "stopped"):
             return result
+        attempt += 1
     return "failed"
 
 
@@ -246,12 +302,20 @@ def main(argv: list[str] | None = None) -> None:
         print(f"holozero sweep: {len(runs)} runs written to {emit(spec, runs, out, args.emit)}")
         return
     threads = max(1, (os.cpu_count() or 1) // max(args.jobs, 1))
+    if threading.current_thread() is threading.main_thread():  # a signal stops the runs, saved
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, CHILDREN.stop)
     with ThreadPoolExecutor(max_workers=max(args.jobs, 1)) as pool:
         results = list(pool.map(lambda r: (run_id(r), execute(spec, r, out, threads)), runs))
-    failed = [rid for rid, s in results if s != "done"]
+    failed = [rid for rid, s in results if s == "failed"]
+    stopped = [rid for rid, s in results if s == "stopped"]
+    done = len(results) - len(failed) - len(stopped)
     print(
-        f"holozero sweep: {len(results) - len(failed)} done, {len(failed)} failed"
+        f"holozero sweep: {done} done, {len(failed)} failed"
         + (f": {', '.join(failed)}" if failed else "")
+        + (f"; {len(stopped)} stopped (run the same command to resume them)" if stopped else "")
     )
-    if failed:
+    if CHILDREN.stopping:
+        raise SystemExit(143 if CHILDREN.stopping == "SIGTERM" else 130)
+    if failed or stopped:
         raise SystemExit(1)
