@@ -1,5 +1,11 @@
 """Stop a run at a matched budget — FLOPs, wall-clock seconds or training bytes seen — so
-arms compare at equal compute, not equal steps."""
+arms compare at equal compute, not equal steps.
+
+A FLOPs or bytes budget is turned into a step count once, at setup: the whole number of steps
+whose expected cost is nearest the budget (``horizon``). The run stops there and its LR
+schedule ends there, so every arm finishes its own schedule whatever its cost per step. What
+a run actually spent (each batch's own window layout, models/flops.py) is logged as
+``budget/flops`` and ``budget/train_bytes``, beside the budget it was matched to."""
 
 from __future__ import annotations
 
@@ -8,14 +14,15 @@ import time
 from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.utilities import rank_zero_info
 
-from models.flops import bytes_per_batch, ensure_flops_per_batch
+from models.flops import batch_flops, bytes_per_batch, ensure_flops_per_batch
 
 
 class BudgetStop(Callback):
-    """Args: flops, seconds, train_bytes — each None (no limit) or a positive number; the run
-    stops after the first training step at which any named budget is reached. FLOPs are the
-    module's ``flops_per_batch`` (forward + backward, counted on the meta device) × batches ×
-    processes; bytes are every input byte of every window (prefix + stream)."""
+    """Args: flops, seconds, train_bytes — each None (no limit) or a positive number. A FLOPs or
+    bytes budget stops the run at the step nearest to it (the expected FLOPs of a batch are the
+    module's ``flops_per_batch``, forward + backward counted on the meta device, × processes;
+    bytes are every input byte of every window, prefix + stream); a seconds budget stops it
+    after the first step at which the wall-clock time is spent."""
 
     def __init__(self, flops: float | None = None, seconds: float | None = None, train_bytes: float | None = None):
         for name, value in (("flops", flops), ("seconds", seconds), ("train_bytes", train_bytes)):
@@ -23,6 +30,7 @@ class BudgetStop(Callback):
                 raise ValueError(f"budget {name} must be positive, got {value}")
         self.flops, self.seconds, self.train_bytes = flops, seconds, train_bytes
         self.spent = {"flops": 0.0, "seconds": 0.0, "train_bytes": 0.0}
+        self.stop_step: int | None = None  # the horizon of a FLOPs / bytes budget
         self._t0: float | None = None
 
     @property
@@ -30,14 +38,15 @@ class BudgetStop(Callback):
         return any(v is not None for v in (self.flops, self.seconds, self.train_bytes))
 
     def horizon(self, flops_per_batch: float | None, bytes_per_batch: float | None, world_size: int = 1) -> int | None:
-        """Steps until the FLOPs or bytes budget is reached (the LR schedule ends there);
+        """The step count whose expected FLOPs or bytes are nearest the budget (the smaller of
+        the two when both are set; at least one step): the run and its LR schedule end there.
         None when only a wall-clock budget is set or the rates are unknown."""
         steps = []
         if self.flops is not None and flops_per_batch:
             steps.append(self.flops / (flops_per_batch * world_size))
         if self.train_bytes is not None and bytes_per_batch:
             steps.append(self.train_bytes / (bytes_per_batch * world_size))
-        return max(1, int(min(steps) + 0.999999)) if steps else None
+        return max(1, round(min(steps))) if steps else None
 
     def setup(self, trainer, pl_module, stage: str) -> None:
         """Before the optimizer is configured: a FLOPs or bytes budget ends the LR schedule
@@ -46,7 +55,8 @@ class BudgetStop(Callback):
             return
         shapes = getattr(trainer.datamodule, "batch_shapes", None) or []
         flops = ensure_flops_per_batch(trainer, pl_module) if self.flops is not None else None
-        pl_module.schedule_horizon = self.horizon(flops, bytes_per_batch(shapes) or None, trainer.world_size)
+        self.stop_step = self.horizon(flops, bytes_per_batch(shapes) or None, trainer.world_size)
+        pl_module.schedule_horizon = self.stop_step
 
     def on_train_start(self, trainer, pl_module) -> None:
         self._t0 = time.perf_counter() - self.spent["seconds"]  # resumed runs keep what they spent
@@ -56,12 +66,11 @@ class BudgetStop(Callback):
             return
         self.spent["seconds"] = time.perf_counter() - self._t0
         self.spent["train_bytes"] += batch["ids"].numel() * trainer.world_size
-        self.spent["flops"] += (getattr(pl_module, "flops_per_batch", None) or 0) * trainer.world_size
-        hit = [
-            name
-            for name in ("flops", "seconds", "train_bytes")
-            if getattr(self, name) is not None and self.spent[name] >= getattr(self, name)
-        ]
+        self.spent["flops"] += batch_flops(pl_module, batch) * trainer.world_size
+        hit = [name for name in ("flops", "train_bytes") if getattr(self, name) is not None]
+        hit = hit if self.stop_step is not None and trainer.global_step >= self.stop_step else []
+        if self.seconds is not None and self.spent["seconds"] >= self.seconds:
+            hit.append("seconds")
         if hit:
             trainer.should_stop = True
             rank_zero_info(f"holozero: budget reached ({', '.join(hit)}) at step {trainer.global_step}: {self.spent}")

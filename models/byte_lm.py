@@ -36,9 +36,14 @@ class ByteLM(L.LightningModule):
     """Args:
     door: the input door (``class_path`` in YAML; K and dim are linked from data and body).
     body: the decoder body.
-    lr, betas, weight_decay: AdamW (no decay on norms, biases, embeddings and door tables).
-    warmup_steps, min_lr_ratio: linear warmup, then cosine to ``lr·min_lr_ratio`` at the
-        trainer's last step.
+    lr, betas, weight_decay: AdamW. One rule for every arm: weight decay applies to the
+        body's Linear weight matrices (attention, MLP, head) and to nothing else — no door
+        parameter (table or projection alike), norm or bias is decayed (``decay_groups``).
+    warmup_fraction, min_lr_ratio: the schedule's shape, the same for every arm whatever its
+        step count: linear warmup over ``warmup_fraction`` of the run's horizon (at least one
+        step), then cosine to ``lr·min_lr_ratio``, reached at the horizon's last step. The
+        horizon is the trainer's ``max_steps`` or, when a FLOPs or bytes budget ends the run
+        sooner, the step that budget stops at (``schedule_horizon``).
     per_byte: the per-byte baseline (no prefix; see ByteModel).
     per_byte_targets: what the per-byte baseline trains on: ``segment`` (every byte of a
         continuation window, the caption of a captioned window) or ``all`` (the conditioning too).
@@ -52,19 +57,24 @@ class ByteLM(L.LightningModule):
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.95),
         weight_decay: float = 0.1,
-        warmup_steps: int = 100,
+        warmup_fraction: float = 0.05,
         min_lr_ratio: float = 0.1,
         per_byte: bool = False,
         per_byte_targets: str = "segment",
         compile: bool = False,
     ):
         super().__init__()
+        if not 0.0 <= warmup_fraction < 1.0:
+            raise ValueError(f"warmup_fraction must be in [0, 1), got {warmup_fraction}")
+        if not 0.0 <= min_lr_ratio <= 1.0:
+            raise ValueError(f"min_lr_ratio must be in [0, 1], got {min_lr_ratio}")
         self.save_hyperparameters(ignore=["door", "body"])
         self.net = ByteModel(door, body, per_byte=per_byte, per_byte_targets=per_byte_targets)
         self.val_bpb = BitsPerByte()
         self.test_bpb = BitsPerByte()
         self._compiled = None
         self.flops_per_batch: int | None = None  # measured by callbacks.RunFacts / BudgetStop
+        self.flops_by_layout: dict = {}  # FLOPs of one batch of each window layout (models.flops)
         self.schedule_horizon: int | None = None  # steps; set by a FLOPs or bytes budget
         self.model_config: dict | None = None  # the resolved YAML of this model, set by the CLI
         # Non-finite losses are flagged on the device (no host sync per step) and checked at
@@ -187,30 +197,47 @@ class ByteLM(L.LightningModule):
         metric.reset()
 
     # --- optimisation --------------------------------------------------------------------
+    def decay_groups(self) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
+        """(decayed, not decayed) trainable parameters: the body's Linear weight matrices are
+        decayed; door parameters of every kind (tables, projections), norms and biases are not."""
+        decayed = {id(m.weight) for m in self.net.body.modules() if isinstance(m, nn.Linear) and m.weight.requires_grad}
+        params = [p for p in self.net.parameters() if p.requires_grad]
+        return [p for p in params if id(p) in decayed], [p for p in params if id(p) not in decayed]
+
+    def schedule_steps(self) -> tuple[int, int]:
+        """(warmup steps, horizon steps) of this run: the horizon is the trainer's step count,
+        or the step a FLOPs / bytes budget stops at when that comes first."""
+        total = max(int(self.trainer.estimated_stepping_batches), 1)
+        if self.schedule_horizon is not None:
+            total = min(total, self.schedule_horizon)
+        return warmup_steps(self.hparams.warmup_fraction, total), total
+
     def configure_optimizers(self):
-        decay, no_decay = [], []
-        for module in self.net.modules():
-            for name, p in module.named_parameters(recurse=False):
-                if not p.requires_grad:
-                    continue
-                # decay only matrix weights of Linear layers: not norms, biases, embeddings, tables
-                (decay if isinstance(module, nn.Linear) and name == "weight" else no_decay).append(p)
+        decay, no_decay = self.decay_groups()
         groups = [
             {"params": decay, "weight_decay": self.hparams.weight_decay},
             {"params": no_decay, "weight_decay": 0.0},
         ]
         fused = self.device.type in ("cuda", "cpu")
         optimizer = torch.optim.AdamW(groups, lr=self.hparams.lr, betas=tuple(self.hparams.betas), fused=fused)
-        total = max(int(self.trainer.estimated_stepping_batches), 1)
-        if self.schedule_horizon is not None:  # a FLOPs / bytes budget ends the run: end the schedule there
-            total = min(total, self.schedule_horizon)
-        warmup, floor = self.hparams.warmup_steps, self.hparams.min_lr_ratio
-
-        def schedule(step: int) -> float:
-            if step < warmup:
-                return (step + 1) / warmup
-            progress = min((step - warmup) / max(total - warmup, 1), 1.0)
-            return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
-
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+        warmup, total = self.schedule_steps()
+        floor = self.hparams.min_lr_ratio
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, warmup, total, floor))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+
+def warmup_steps(fraction: float, horizon: int) -> int:
+    """Warmup steps of a run whose schedule ends at ``horizon``: the nearest whole number of
+    steps to ``fraction`` of it, at least one (a warmup of 0 steps is a warmup of 1: the first
+    step already runs at the peak rate)."""
+    return max(1, min(round(fraction * horizon), horizon))
+
+
+def lr_factor(step: int, warmup: int, total: int, floor: float) -> float:
+    """The learning-rate factor of optimizer step ``step`` (0-based): linear warmup reaching 1
+    at step ``warmup - 1``, then cosine decay reaching ``floor`` at the last step ``total - 1``
+    (and staying there if a run goes past its horizon)."""
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = min((step + 1 - warmup) / max(total - warmup, 1), 1.0)
+    return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
