@@ -13,6 +13,7 @@ import math
 import lightning as L
 import torch
 import torch.nn as nn
+from lightning.pytorch.plugins.precision import Precision
 
 from holozero.checkpoints import check_compatible, describe_model
 from holozero.doors import Door
@@ -224,6 +225,17 @@ class ByteLM(L.LightningModule):
         floor = self.hparams.min_lr_ratio
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, warmup, total, floor))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None) -> None:
+        """Clip as Lightning's full-precision plugin does, under bf16-mixed too. Lightning's
+        mixed-precision plugin refuses clipping with a fused optimizer, a guard for fp16's grad
+        scaler (gradients would be clipped before unscaling); bf16 has no scaler, so the
+        gradients are already true and the plain clip is the right one."""
+        plugin = self.trainer.precision_plugin
+        if getattr(plugin, "scaler", None) is not None:  # fp16 with a scaler: Lightning's own rules
+            return super().configure_gradient_clipping(optimizer, gradient_clip_val, gradient_clip_algorithm)
+        if gradient_clip_val:
+            Precision.clip_gradients(plugin, optimizer, gradient_clip_val, gradient_clip_algorithm or "norm")
 
 
 def warmup_steps(fraction: float, horizon: int) -> int:

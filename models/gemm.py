@@ -9,8 +9,9 @@ The choice is a kernel, not a model: the parameters, their names and the checkpo
 same, and the two agree to float32 rounding (tests/models/test_gemm.py). Because rounding
 differs, a run on ``onednn`` does not reproduce an ``aten`` run bit for bit — which is why the
 default stays ``aten`` and the committed results name the library they ran on. Off CPU, for
-other dtypes or with a bias the layer falls back to ``F.linear``; under ``torch.compile`` the
-oneDNN product stays one opaque op between the fused kernels.
+other dtypes, with a bias or under CPU autocast (bf16-mixed: the product must be autocast's
+bf16 one, not a float32 one that ignores it) the layer falls back to ``F.linear``; under
+``torch.compile`` the oneDNN product stays one opaque op between the fused kernels.
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ class Linear(nn.Linear):
             and x.device.type == "cpu"
             and x.dtype == torch.float32
             and self.weight.dtype == torch.float32
+            and not torch.is_autocast_enabled("cpu")  # bf16-mixed: autocast's own (bf16) F.linear
         ):
             return OneDnnLinearFn.apply(x, self.weight)
         return F.linear(x, self.weight, self.bias)

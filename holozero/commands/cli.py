@@ -5,7 +5,9 @@
 
 K is given once, as ``data.init_args.K``, and linked into the door; the door's width is
 linked from the body's ``dim``. Precision defaults to bf16-mixed on a GPU that supports it
-and 32-true on CPU. Logs go to TensorBoard under ``lightning_logs/``.
+and 32-true on CPU (``--trainer.precision bf16-mixed`` trains on CPU's AVX-512 BF16 too);
+validate / test / predict always score in float32, whatever the training precision. Logs go
+to TensorBoard under ``lightning_logs/``.
 
 Flags are never abbreviated (a prefix of a flag is an error naming the closest flag).
 ``--ckpt_path last`` resumes the one run under the root dir whose saved model and data
@@ -201,6 +203,14 @@ class HoloCLI(LightningCLI):
                     print(f"holozero fit: the run {state['reason']}; not finished.", file=sys.stderr)
                 raise SystemExit(1)
 
+    def before_instantiate_classes(self) -> None:
+        """validate / test / predict score in float32 whatever the run trained in: a reported
+        figure never depends on the training precision (bf16-mixed trains, float32 scores)."""
+        if self.subcommand in EVALUATIONS:
+            cfg = self.config[self.subcommand]
+            self._trained_precision = str(cfg.trainer.precision)
+            cfg.trainer.precision = "32-true"
+
     def instantiate_classes(self) -> None:
         super().instantiate_classes()
         cfg = self.config.get(self.subcommand) if self.subcommand else self.config
@@ -222,7 +232,9 @@ class HoloCLI(LightningCLI):
             return
         metrics = {k: v for k, v in self.trainer.callback_metrics.items() if v.numel() == 1}
         where = f" {self.config[subcommand].ckpt_path}" if self.config[subcommand].get("ckpt_path") else ""
-        print(format_metrics(metrics, f"holozero {subcommand}{where}"))
+        trained = getattr(self, "_trained_precision", "32-true")
+        note = f"scored in float32 (trained in {trained})" if trained != "32-true" else "scored in float32"
+        print(format_metrics(metrics, f"holozero {subcommand}{where}: {note}"))
 
     def after_validate(self) -> None:
         self._print_metrics("validate")
