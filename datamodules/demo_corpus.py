@@ -31,6 +31,13 @@ What the held-out splits hold out (the split itself is by source file, ``splits.
   item), and no frame train clip shows an image of a captioned test item. (``corpus:
   spoken_digits`` uses every image, so there a clip's digits are also the images of captioned
   items, whose split is drawn independently.)
+- speech: a recording, i.e. one (word, voice, rate), for the audio continuation windows and
+  the captioned items alike. The same word by the same voice at the other rates, and by the
+  other voices, is usually in train (at the quickstart's split: all 55 test recordings):
+  the speech test is a held-out recording test (a new rendering of a known word by a known
+  voice), not a held-out word or held-out speaker test. Intended: there are only 20 digit
+  words and the captions are those words; no two recordings are identical
+  (``scripts/demo_splits.py`` measures both).
 
 Everything is deterministic (fixed seeds, sorted sources), so two machines build the same
 corpus; ``cache.build_once`` makes the build happen once, atomically.
