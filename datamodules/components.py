@@ -275,9 +275,10 @@ class AudioComponent:
 
 
 # Clips whose frames at the same times differ by less than this mean |Δ| per pixel (0..255) at
-# 8×8 are one source (a re-encode, a recolouring): they share a split. Measured on the embedded
-# corpus (scripts/frame_splits.py): carphone pristine vs distorted 3.5; different real clips
-# ≥ 40; different moving-digit clips ≥ 16.
+# 8×8 are one source (e.g. a re-encode): they share a split. Measured on the embedded corpus
+# (scripts/demo_splits.py): carphone pristine vs distorted 3.51; different real clips ≥ 40.4;
+# different moving-digit clips ≥ 15.9. Frames are compared at equal times from the start, so a
+# trimmed or time-shifted copy is not caught.
 NEAR_DUPLICATE_SIZE, NEAR_DUPLICATE_DIFF = 8, 10.0
 
 
