@@ -10,6 +10,7 @@ a summary of what it kept and cut per split.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -19,9 +20,9 @@ from .captioned import CaptionLayout, load_items_cached, read_metadata
 from .controls import CONTROLS, synthetic_corpus
 from .corpus import default_text_corpus
 from .errors import BadItemError
-from .frames import video_frames
+from .frames import thumbnails, video_frames
 from .sources import CaptionSource, SequenceSource, StreamSource
-from .splits import SPLITS, SourceSplits
+from .splits import SPLITS, SourceSplits, near_duplicate_groups
 
 
 @dataclass
@@ -180,9 +181,10 @@ def _split_keys(files: tuple[str, ...], group) -> tuple[str, ...]:
     return tuple(f"file:{f}" for f in files) + ((f"group:{group}",) if group is not None else ())
 
 
-def _sequence_split(files, load, window: int, component, splits: SourceSplits, on_bad, what: str) -> dict:
+def _sequence_split(files, load, window: int, component, splits: SourceSplits, on_bad, what: str, group=None) -> dict:
     """Load every item, reject those shorter than a window, split by item (file); the
-    component keeps the file names of each split in ``files``."""
+    component keeps the file names of each split in ``files``. ``group`` (items -> a group
+    index per item, e.g. ``near_duplicate_groups``) ties items together: a group shares a split."""
     items, names = [], []
     for f in files:
         try:
@@ -197,9 +199,19 @@ def _sequence_split(files, load, window: int, component, splits: SourceSplits, o
         names.append(str(f))
     if len(items) < 3:
         raise ValueError(f"a train/val/test split needs ≥ 3 usable {what}s, got {len(items)} of {len(files)} files")
-    where = splits.split(
-        [(f"file:{n}",) for n in names], component.val_fraction, component.test_fraction, component.split_seed, what
-    )
+    keys = [(f"file:{n}",) for n in names]
+    component.groups = []
+    if group is not None:
+        of = group(items)
+        members = {g: [n for n, h in zip(names, of, strict=True) if h == g] for g in dict.fromkeys(of)}
+        component.groups = [m for m in members.values() if len(m) > 1]
+        if len(members) < 3:
+            raise ValueError(
+                f"a train/val/test split needs ≥ 3 distinct {what}s; the {len(items)} usable files are "
+                f"{len(members)} group(s) of near-duplicates: {[[Path(n).name for n in m] for m in members.values()]}"
+            )
+        keys = [(f"file:{n}", f"{what} group:{names[g]}") for n, g in zip(names, of, strict=True)]
+    where = splits.split(keys, component.val_fraction, component.test_fraction, component.split_seed, what)
     component.files = {s: [n for n, w in zip(names, where, strict=True) if w == s] for s in SPLITS}
     return {s: [x for x, w in zip(items, where, strict=True) if w == s] for s in SPLITS}
 
@@ -262,11 +274,27 @@ class AudioComponent:
         return out
 
 
+# Clips whose frames at the same times differ by less than this mean |Δ| per pixel (0..255) at
+# 8×8 are one source (e.g. a re-encode): they share a split. Measured on the embedded corpus
+# (scripts/demo_splits.py): carphone pristine vs distorted 3.51; different real clips ≥ 40.4;
+# different moving-digit clips ≥ 15.9. Frames are compared at equal times from the start, so a
+# trimmed or time-shifted copy is not caught.
+NEAR_DUPLICATE_SIZE, NEAR_DUPLICATE_DIFF = 8, 10.0
+
+
+def near_duplicate_clips(clips: list[np.ndarray], frame_size: int) -> list[int]:
+    """The near-duplicate group of each clip ([frames * frame_size²] bytes), compared at 8×8
+    frame by frame (whatever ``frame_size``, so the groups do not depend on it)."""
+    frames = [thumbnails(c.reshape(-1, frame_size * frame_size), NEAR_DUPLICATE_SIZE) for c in clips]
+    return near_duplicate_groups(frames, NEAR_DUPLICATE_DIFF)
+
+
 @dataclass
 class FramesComponent:
     """Grayscale frame continuation windows from videos sampled at ``fps``: prefix =
     ``context_frames`` frames (or ``context_bytes`` bytes, when a K needs a prefix that is not
-    whole frames), stream = the next ``stream_frames`` whole frames (row-major)."""
+    whole frames), stream = the next ``stream_frames`` whole frames (row-major). Clips that
+    are near-duplicates of each other (``near_duplicate_clips``) share a split."""
 
     paths: list[str] | None = None
     fps: float = 8.0
@@ -305,16 +333,19 @@ class FramesComponent:
         load = lambda f: video_frames(f, self.fps, self.frame_size).numpy().reshape(-1)  # noqa: E731
         files = resolve_paths(self._paths(cache_dir))
         self.n_files = len(files)
-        self.items = _sequence_split(files, load, first + stream, self, splits, on_bad, "video")
+        group = lambda clips: near_duplicate_clips(clips, self.frame_size)  # noqa: E731
+        self.items = _sequence_split(files, load, first + stream, self, splits, on_bad, "video", group)
         return {
             s: SequenceSource(self.items[s], self.prefix_len, stream, "frame", align=self.frame_len) for s in SPLITS
         }
 
     def describe(self) -> str:
         n = " / ".join(str(len(self.items[s])) for s in SPLITS)
+        tied = "; ".join(" = ".join(Path(f).name for f in g) for g in self.groups) or "none"
         return (
             f"{n} train/val/test clips of {self.n_files} files at {self.fps} fps, {self.frame_size}×{self.frame_size} "
-            f"gray, prefix {self.prefix_len} bytes + {self.stream_frames} frame(s) a window"
+            f"gray, prefix {self.prefix_len} bytes + {self.stream_frames} frame(s) a window; near-duplicates "
+            f"sharing a split: {tied}"
         )
 
     def summary(self) -> dict:

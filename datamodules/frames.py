@@ -9,10 +9,12 @@ Video times are seconds from the first decoded frame, so a stream whose timestam
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 
 import av
+import numpy as np
 import torch
 import torchvision.io as tio
 import torchvision.transforms.v2.functional as TF
@@ -42,6 +44,18 @@ def gray_bytes(image: torch.Tensor, size: int = 16) -> torch.Tensor:
         x = x[:1]
     x = TF.resize(x, [size, size], antialias=True)
     return x.round().clamp(0, 255).to(torch.uint8).reshape(-1)
+
+
+def thumbnails(frames: torch.Tensor | np.ndarray, size: int) -> np.ndarray:
+    """[n, side*side] uint8 rasters -> [n, size*size] float64 at ``size``×``size`` (the same
+    antialiased resize as ``gray_bytes``; rasters no larger are kept as they are)."""
+    x = torch.as_tensor(np.asarray(frames)).float()
+    side = math.isqrt(x.shape[1]) if x.ndim == 2 else 0
+    if side < 1 or side * side != x.shape[1]:
+        raise ValueError(f"expected [n, side*side] square rasters, got shape {tuple(x.shape)}")
+    if side > size:
+        x = TF.resize(x.reshape(-1, 1, side, side), [size, size], antialias=True).round().clamp(0, 255)
+    return x.reshape(len(x), -1).double().numpy()
 
 
 def _check_file(path: str | os.PathLike) -> None:
