@@ -28,6 +28,19 @@ def fixed_derangement(n: int, seed: int = 0) -> np.ndarray:
 SWAPS = {"both": ("frame", "audio"), "audio": ("audio",), "frame": ("frame",)}
 
 
+def gap_pairs(source: CaptionWindows, parts: tuple[str, ...], max_items: int, seed: int = 0):
+    """(items, donors) of one variant: up to ``max_items`` items spread evenly over those that
+    have every part in ``parts``, and for each the donor of those parts (a fixed derangement of
+    the same items, never itself; no donors under 2 items)."""
+    has = np.ones(len(source), dtype=bool)
+    for part in parts:
+        has &= source.has_part(part)
+    eligible = np.flatnonzero(has)
+    n = min(len(eligible), max_items)
+    items = eligible[np.linspace(0, len(eligible) - 1, n).round().astype(np.int64)]
+    return items, (items[fixed_derangement(n, seed)] if n >= 2 else items[:0])
+
+
 def binding_gap(
     scorer: Scorer,
     source: CaptionWindows,
@@ -51,12 +64,8 @@ def binding_gap(
     metric = BindingGap().to(scorer.device)
     status, counts = {}, {}
     for variant, parts in SWAPS.items():
-        has = np.ones(len(source), dtype=bool)
-        for part in parts:
-            has &= source.has_part(part)
-        eligible = np.flatnonzero(has)
-        n = min(len(eligible), max_items)
-        counts[variant] = n
+        items, donors = gap_pairs(source, parts, max_items, seed)
+        n = counts[variant] = len(items)
         if n == 0:
             status[variant] = "n/a"
             continue
@@ -64,8 +73,6 @@ def binding_gap(
             status[variant] = "insufficient"
             continue
         status[variant] = "ok"
-        items = eligible[np.linspace(0, len(eligible) - 1, n).round().astype(np.int64)]
-        donors = items[fixed_derangement(n, seed)]
         mine = np.arange(rank, n, world_size)  # this process's share; the metric sums the shares
         swap = {f"{p}_from": None for p in ("frame", "audio")}
         for lo in range(0, len(mine), batch_size):
