@@ -10,7 +10,8 @@ import torch
 from helpers import FRAME, tiny_captions
 
 from datamodules.sources import SequenceSource
-from holozero.binding import binding_gap, fixed_derangement
+from holozero.binding import binding_gap
+from holozero.donors import fixed_derangement
 from holozero.metrics import BindingGap
 from holozero.probes import format_table, run_probes
 from holozero.specials import EOS, NUM_BYTES, PAD
