@@ -140,11 +140,13 @@ def test_components_of_one_module_share_the_split_of_a_recording(dataset, tmp_pa
     )
     dm.setup()
     captioned = {f: s for s, items in dm.parts["captioned"].items.items() for files in items.files for f in files}
-    assert len(dm.parts["audio"].files["train"]) + len(dm.parts["audio"].files["test"]) > 0
-    for split, recordings in dm.parts["audio"].files.items():
-        for f in recordings:
-            if f in captioned:
-                assert captioned[f] == split, (f, captioned[f], split)
+    audio = {f: s for s, recordings in dm.parts["audio"].files.items() for f in recordings}
+    # every one of the 8 recordings both components read is compared (a path spelled two ways,
+    # or a recording one of them dropped, would leave fewer: the check would compare nothing)
+    shared = {str((root / "media" / f"{i}.wav").resolve()) for i in range(8)}
+    assert set(audio) & set(captioned) == shared and len(audio) == 11
+    for f in shared:
+        assert captioned[f] == audio[f], (f, captioned[f], audio[f])
 
 
 def test_voiced_audio_start_skips_leading_silence(tmp_path):
