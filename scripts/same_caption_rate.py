@@ -26,15 +26,24 @@ from datamodules.components import CaptionedComponent
 from holozero.binding import SWAPS, gap_pairs
 
 
-def control_rate(source, windows: int, seed: int) -> tuple[int, int]:
-    """(windows that kept one of their prefix's own captions, windows sampled)."""
+def control_rate(source, windows: int, seed: int) -> tuple[int, int, int]:
+    """(windows that kept their item's caption, windows whose prefix several captions share,
+    windows sampled). A window's item is known from its prefix where every item with that prefix
+    has one caption; a prefix shared by items of two captions (two recordings whose first
+    ``audio_bytes`` are identical) is counted apart: no sampler can tell which was drawn."""
     own = defaultdict(set)  # prefix -> the captions of the items that have it
     for p, s in zip(source.prefix, source.stream, strict=True):
         own[p.tobytes()].add(s.tobytes())
-    ids = source.sample(np.random.default_rng(seed), windows)["ids"].numpy()
+    ids = source.sample(np.random.default_rng(seed), windows)["ids"].numpy().astype(source.prefix.dtype)
     C = source.prefix.shape[1]
-    kept = sum(row[C:].tobytes() in own[row[:C].tobytes()] for row in ids.astype(source.prefix.dtype))
-    return kept, windows
+    kept = shared = 0
+    for row in ids:
+        captions = own[row[:C].tobytes()]
+        if len(captions) > 1:
+            shared += 1
+        else:
+            kept += row[C:].tobytes() in captions
+    return kept, shared, windows
 
 
 def donor_rate(source, parts, max_items: int) -> tuple[int, int]:
@@ -53,8 +62,11 @@ def main() -> None:
         layout = CaptionedComponent(corpus=corpus, audio_bytes=510, caption_bytes=24, shuffle_captions=True)
         dm = CaptionedDataModule(captioned=layout, K=8)
         dm.setup()
-        kept, n = control_rate(dm.train_sources["captioned"], args.windows, seed=0)
-        print(f"{corpus}: shuffle_captions keeps the right caption in {kept} of {n:,} train windows ({kept / n:.2%})")
+        kept, shared, n = control_rate(dm.train_sources["captioned"], args.windows, seed=0)
+        print(
+            f"{corpus}: shuffle_captions keeps the item's caption in {kept} of {n - shared:,} train windows "
+            f"({kept / (n - shared):.2%}); {shared:,} more have a prefix that items of 2+ captions share"
+        )
         for split in ("val", "test"):
             source = getattr(dm, f"{split}_sources")["captioned"]
             for variant, parts in SWAPS.items():
