@@ -1,13 +1,14 @@
 """The binding gap over captioned items (DESIGN.md §5): each item's caption is scored with its
-own conditioning and with the frame, the audio, or both taken from a donor item chosen by a
-fixed derangement (never itself). The difference is how much the caption depends on the
-conditioning the model was given."""
+own conditioning and with the frame, the audio, or both taken from a donor item whose caption
+differs (holozero.donors: a fixed derangement; never an item of the same caption, which would
+explain the caption as well as the item's own). The difference is how much the caption depends
+on the conditioning the model was given."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .donors import fixed_derangement
+from .donors import caption_classes, different_caption_donors
 from .metrics import BindingGap
 from .protocols import CaptionWindows, Scorer
 
@@ -17,15 +18,19 @@ SWAPS = {"both": ("frame", "audio"), "audio": ("audio",), "frame": ("frame",)}
 
 def gap_pairs(source: CaptionWindows, parts: tuple[str, ...], max_items: int, seed: int = 0):
     """(items, donors) of one variant: up to ``max_items`` items spread evenly over those that
-    have every part in ``parts``, and for each the donor of those parts (a fixed derangement of
-    the same items, never itself; no donors under 2 items)."""
+    have every part in ``parts``, and for each the donor of those parts: another of these items
+    whose caption differs (``different_caption_donors``). No donors when the items have fewer
+    than 2 distinct captions."""
     has = np.ones(len(source), dtype=bool)
     for part in parts:
         has &= source.has_part(part)
     eligible = np.flatnonzero(has)
     n = min(len(eligible), max_items)
     items = eligible[np.linspace(0, len(eligible) - 1, n).round().astype(np.int64)]
-    return items, (items[fixed_derangement(n, seed)] if n >= 2 else items[:0])
+    classes = caption_classes(source.stream[items])
+    if len(np.unique(classes)) < 2:
+        return items, items[:0]
+    return items, items[different_caption_donors(classes, seed)]
 
 
 def binding_gap(
@@ -40,11 +45,12 @@ def binding_gap(
 ) -> dict:
     """The gap per variant over (up to ``max_items``) items of ``source`` that have every part
     the variant swaps: each item's caption is scored with its own conditioning and with those
-    parts taken from a donor chosen by a fixed derangement of the same items (never itself).
+    parts taken from a donor among the same items whose caption differs (``gap_pairs``).
 
     Under DDP, rank r of W scores items r, r+W, ... and the metric sums the states, so every
     item counts once. A variant over fewer than ``min_items`` items is ``insufficient`` and a
-    variant no item can take (e.g. no frame in the data) is ``n/a``: neither is a number.
+    variant no item can take (no frame in the data, or all its items share one caption, so no
+    donor has another) is ``n/a``: neither is a number.
     Returns ``{"values": {tag: float}, "status": {variant: "ok" | "insufficient" | "n/a"},
     "items": {variant: n}}``.
     """
@@ -58,6 +64,9 @@ def binding_gap(
             continue
         if n < max(min_items, 2):
             status[variant] = "insufficient"
+            continue
+        if len(donors) == 0:  # one caption for every item: no mismatch to score
+            status[variant] = "n/a"
             continue
         status[variant] = "ok"
         mine = np.arange(rank, n, world_size)  # this process's share; the metric sums the shares

@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 import torch
 from helpers import FRAME, tiny_captions
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from datamodules.sources import SequenceSource
-from holozero.binding import binding_gap
-from holozero.donors import fixed_derangement
+from holozero.binding import SWAPS, binding_gap, gap_pairs
+from holozero.donors import different_caption_donors, fixed_derangement
 from holozero.metrics import BindingGap
 from holozero.probes import format_table, run_probes
 from holozero.specials import EOS, NUM_BYTES, PAD
@@ -115,6 +117,53 @@ def test_metric_sums_and_item_interval_by_hand():
     half = 12.706204736 * math.sqrt(0.5) / math.sqrt(2)  # t(0.975, 1) · sd / √n, sd of (2, 3) = √0.5
     assert out["binding_gap/both/low"].item() == pytest.approx(2.5 - half, rel=1e-6)
     assert "binding_gap/audio" not in out
+
+
+def _class_frames(n: int, classes: int):
+    """Items whose frame byte is their caption byte: two items of one caption share the frame
+    value (the class), so a model that reads the frame explains a caption from any item of its class."""
+    values = [10 + i % classes for i in range(n)]
+    src = tiny_captions(n, caption_values=values)
+    src.prefix[:, :FRAME] = np.array(values)[:, None]
+    return src
+
+
+def test_every_donor_has_another_caption():
+    """The gap scores an item's caption under a donor whose caption differs: a donor of the
+    same caption (another item of one label) explains it as well, and pulled the gap toward 0."""
+    src = _class_frames(40, classes=8)  # 5 items a caption
+    out = binding_gap(FakeLM(frame=True, audio=False), src)
+    for v in ("both", "frame"):
+        assert out["values"][f"binding_gap/{v}"] == pytest.approx(2.0)  # every item: 3 bits - 1 bit
+        assert out["values"][f"binding_gap/{v}/item_mean"] == pytest.approx(2.0)
+    for parts in SWAPS.values():
+        items, donors = gap_pairs(src, parts, max_items=512)
+        assert len(items) == 40 and (src.stream[items] != src.stream[donors]).any(axis=1).all()
+
+
+def test_a_variant_whose_items_share_one_caption_has_no_donor():
+    src = tiny_captions(30, caption_values=[7] * 30)
+    out = binding_gap(FakeLM(frame=True, audio=False), src)
+    assert set(out["status"].values()) == {"n/a"} and out["values"] == {}
+
+
+@settings(max_examples=200, deadline=None)
+@given(classes=st.lists(st.integers(0, 5), min_size=2, max_size=60), seed=st.integers(0, 3))
+def test_different_caption_donors(classes, seed):
+    """Every donor is of another class; a permutation (each item lends once) whenever no class
+    holds more than half the items; fixed by the seed; with every class distinct, exactly the
+    derangement the gap used before (so data with distinct captions keeps its donors)."""
+    c = np.array(classes)
+    if len(set(classes)) < 2:
+        with pytest.raises(ValueError, match="2 distinct captions"):
+            different_caption_donors(c, seed)
+        return
+    p = different_caption_donors(c, seed)
+    assert (c[p] != c).all() and np.array_equal(p, different_caption_donors(c, seed))
+    if np.bincount(c).max() * 2 <= len(c):
+        assert np.array_equal(np.sort(p), np.arange(len(c)))
+    distinct = np.arange(len(c))
+    assert np.array_equal(different_caption_donors(distinct, seed), fixed_derangement(len(c), seed))
 
 
 def test_donors_are_a_fixed_derangement():
