@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .binding_metric import BindingGap
 from .donors import caption_classes, different_caption_donors
-from .metrics import BindingGap
 from .protocols import CaptionWindows, Scorer
 
 # what each variant swaps, and so which parts an item (and its donor) must really have

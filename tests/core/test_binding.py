@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from datamodules.sources import SequenceSource
 from holozero.binding import SWAPS, binding_gap, gap_pairs
+from holozero.binding_metric import STATES, BindingGap
 from holozero.donors import different_caption_donors, fixed_derangement
-from holozero.metrics import BindingGap
 from holozero.probes import format_table, run_probes
 from holozero.specials import EOS, NUM_BYTES, PAD
 
@@ -49,6 +49,7 @@ def test_gap_is_exact_for_a_model_that_reads_the_frame():
     assert values["binding_gap/frame"] == pytest.approx(2.0)
     assert values["binding_gap/audio"] == pytest.approx(0.0)  # it never reads the audio
     assert values["binding_gap/both/low"] == pytest.approx(2.0) and values["binding_gap/both/items"] == 40
+    assert values["binding_gap/both/item_mean/high"] == pytest.approx(2.0)
     assert out["status"] == {"both": "ok", "audio": "ok", "frame": "ok"}
 
 
@@ -93,7 +94,7 @@ def test_items_are_sharded_over_processes_and_summed_once():
             swap = {f"{p}_from": donors[mine] for p in parts}
             metric.update(variant, matched, lm.score(src.conditioned(mine, **swap))[0], targets)
     merged = BindingGap()
-    for state in ("matched", "mismatched", "count", "item_sum", "item_sq", "items"):
+    for state in STATES:
         setattr(merged, state, getattr(halves[0], state) + getattr(halves[1], state))
     a, b = one.compute(), merged.compute()
     assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k]) for k in a)
@@ -102,7 +103,7 @@ def test_items_are_sharded_over_processes_and_summed_once():
     assert rank0["values"]["binding_gap/frame/items"] == 21  # this process's share only, before the sum
 
 
-def test_metric_sums_and_item_interval_by_hand():
+def test_metric_sums_and_both_intervals_by_hand():
     m = BindingGap()
     ln2 = math.log(2)
     targets = torch.tensor([[65, 66, EOS], [67, EOS, PAD]])
@@ -110,13 +111,47 @@ def test_metric_sums_and_item_interval_by_hand():
     both = torch.tensor([[2.0, 4.0, 9.0], [5.0, 9.0, 0.0]]) * ln2
     m.update("both", matched, both, targets)
     out = m.compute()
-    # bytes only: matched 1+1+2 = 4 bits, mismatched 2+4+5 = 11 bits over 3 bytes
+    t1 = 12.706204736  # t(0.975, 1)
+    # pooled by bytes: matched 1+1+2 = 4 bits, mismatched 2+4+5 = 11 bits over 3 bytes; per item
+    # D = 4 and 3 extra bits over n = 2 and 1 bytes: residuals D - (7/3)·n = -2/3, +2/3, their
+    # variance 8/9, the standard error √(8/9 / 2) / (3/2 bytes an item) = 4/9
     assert out["binding_gap"].item() == pytest.approx(7 / 3)
-    # per item: (6-2)/2 = 2 and (5-2)/1 = 3 -> mean 2.5, t(1) interval
+    assert out["binding_gap/both/low"].item() == pytest.approx(7 / 3 - t1 * 4 / 9, rel=1e-6)
+    assert out["binding_gap/both/high"].item() == pytest.approx(7 / 3 + t1 * 4 / 9, rel=1e-6)
+    # per item: (6-2)/2 = 2 and (5-2)/1 = 3 -> mean 2.5, sd of (2, 3) = √0.5
     assert out["binding_gap/both/item_mean"].item() == pytest.approx(2.5)
-    half = 12.706204736 * math.sqrt(0.5) / math.sqrt(2)  # t(0.975, 1) · sd / √n, sd of (2, 3) = √0.5
-    assert out["binding_gap/both/low"].item() == pytest.approx(2.5 - half, rel=1e-6)
+    half = t1 * math.sqrt(0.5) / math.sqrt(2)
+    assert out["binding_gap/both/item_mean/low"].item() == pytest.approx(2.5 - half, rel=1e-6)
     assert "binding_gap/audio" not in out
+
+
+def test_each_point_stands_inside_its_own_interval():
+    """Long captions with small gaps, short ones with large: the byte-pooled gap falls below the
+    item mean's interval (it did: 0.571 beside [0.637, 0.860] on a quickstart run). Its own
+    interval is the ratio estimator's, checked against numpy on the per-item figures."""
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(2, 20, size=60)
+    S = 24
+    targets = torch.full((60, S), PAD)
+    matched, swapped = torch.zeros(60, S), torch.zeros(60, S)
+    for k, n in enumerate(lengths):
+        targets[k, :n], targets[k, n] = 65, EOS
+        matched[k, :n] = 1.0
+        swapped[k, :n] = 1.0 + 4.0 / n + rng.normal(0, 0.3)  # the extra bits shrink per byte with length
+    m = BindingGap()
+    m.update("audio", matched * math.log(2), swapped * math.log(2), targets)
+    out = {k: v.item() for k, v in m.compute().items()}
+    gap, mean = out["binding_gap/audio"], out["binding_gap/audio/item_mean"]
+    d = ((swapped - matched) * (targets < NUM_BYTES)).sum(1).numpy().astype(np.float64)
+    n = lengths.astype(np.float64)
+    assert gap == pytest.approx(d.sum() / n.sum()) and mean == pytest.approx((d / n).mean())
+    se = np.std(d - gap * n, ddof=1) / np.sqrt(60) / n.mean()
+    t59 = 2.000995378  # t(0.975, 59)
+    assert out["binding_gap/audio/low"] == pytest.approx(gap - t59 * se, rel=1e-6)
+    assert out["binding_gap/audio/high"] == pytest.approx(gap + t59 * se, rel=1e-6)
+    assert not out["binding_gap/audio/item_mean/low"] <= gap  # the two figures really differ here
+    assert out["binding_gap/audio/low"] < gap < out["binding_gap/audio/high"]
+    assert out["binding_gap/audio/item_mean/low"] < mean < out["binding_gap/audio/item_mean/high"]
 
 
 def _class_frames(n: int, classes: int):
