@@ -76,5 +76,8 @@ def binding_gap(
             matched, targets = scorer.score(source.conditioned(it))
             swapped = scorer.score(source.conditioned(it, **(swap | {f"{p}_from": dn for p in parts})))[0]
             metric.update(variant, matched, swapped, targets)
-    values = {k: float(v) for k, v in metric.compute().items()}
+    # nothing scored: no compute (torchmetrics would warn of one before any update); the status
+    # is a function of the source alone, so every process skips it together under DDP
+    scored = "ok" in status.values()
+    values = {k: float(v) for k, v in metric.compute().items()} if scored else {}
     return {"values": values, "status": status, "items": counts}
