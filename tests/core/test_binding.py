@@ -221,19 +221,60 @@ def test_donors_are_a_fixed_derangement():
 def test_probes_with_a_binding_model():
     src = tiny_captions(30, labels=[i % 3 for i in range(30)])
     results = run_probes(FakeLM(frame=True, audio=False), {"captioned": src}, max_items=30, candidates=5, min_items=10)
-    assert results["retrieval"]["R@1"] == 1.0 and results["retrieval"]["chance_R@1"] == pytest.approx(0.2)
+    r = results["retrieval"]
+    assert r["R@1"] == 1.0 and r["n"] == 30 and r["candidates"] == 5
+    # its null: with the media blanked it explains no caption, every candidate ties, and a tie
+    # counts against the true caption (ranked last)
+    assert r["null_R@1"] == 0.0 and r["null_MRR"] == pytest.approx(1 / 5)
     assert results["blank_frame"]["mean"] == pytest.approx(2.0)
     assert results["blank_audio"]["mean"] == pytest.approx(0.0)
     assert results["same_class_wrong_instance"]["mean"] == pytest.approx(2.0)  # other instance, other frame
     assert results["same_length_caption"]["mean"] == pytest.approx(2.0)
     assert "| retrieval | 30 | R@1 1.000" in format_table(results)
+    assert "media blanked: R@1 0.000, R@5 1.000, MRR 0.200" in format_table(results)
 
 
-def test_probes_with_a_blind_model_rank_pessimistically():
-    src = tiny_captions(30)
-    results = run_probes(FakeLM(frame=False, audio=False), {"captioned": src}, max_items=30, candidates=5, min_items=10)
-    assert results["retrieval"]["R@1"] == 0.0  # every candidate ties: the true caption is ranked last
-    assert results["blank_frame"]["mean"] == 0.0
+class CaptionPrior:
+    """A media-blind scorer whose bits depend on the caption only, as a language model's prior:
+    short captions cost 3 bits a byte and long ones 1 (like the cheap " and " of the binding
+    corpus's two-digit captions), plus 0.1 per byte for each step of the caption's rank k."""
+
+    device = torch.device("cpu")
+
+    def score(self, batch):
+        ids = batch["ids"]
+        targets = ids[:, -batch["segment"].shape[1] :]
+        length = (targets < NUM_BYTES).sum(1, keepdim=True)
+        k = (targets[:, :1] % 10).float()
+        bits = torch.where(length <= 2, 3.0, 1.0) + 0.1 * k
+        return bits.expand_as(targets) * math.log(2), targets
+
+
+def _two_lengths(candidates: int = 4, short: int = 6, long: int = 2):
+    """``candidates`` distinct captions of 2 bytes (values 20, 21, ...), each the caption of
+    ``short`` items, and as many of 4 bytes (30, 31, ...) of ``long`` items; every item has its
+    own media. Most items have a short caption, as most of the binding corpus's items do."""
+    values = [v for v in range(20, 20 + candidates) for _ in range(short)]
+    values += [v for v in range(30, 30 + candidates) for _ in range(long)]
+    src = tiny_captions(len(values), caption_values=values)
+    for i, v in enumerate(values):
+        length = 2 if v < 30 else 4
+        src.stream[i] = PAD
+        src.stream[i, :length], src.stream[i, length] = v, EOS
+    return src
+
+
+def test_a_media_blind_scorer_retrieves_at_its_null():
+    """The candidates share the true caption's byte length, so a scorer that ignores the media
+    cannot win or lose by length: here each length's 4 captions are the whole candidate set and
+    each caption rank k = 0..3 is the truth of as many items, so it ranks the truth k + 1: R@1 = 1/4,
+    MRR = (1 + 1/2 + 1/3 + 1/4) / 4 — and its null (media blanked) is the same figure. Ranked by
+    bits per byte among negatives of any length (before), it scored R@1 0.125, MRR 0.409."""
+    results = run_probes(CaptionPrior(), {"captioned": _two_lengths()}, max_items=32, candidates=4, min_items=10)
+    r = results["retrieval"]
+    assert r["n"] == 32
+    assert r["R@1"] == pytest.approx(1 / 4) and r["MRR"] == pytest.approx(25 / 48)
+    assert (r["null_R@1"], r["null_R@5"], r["null_MRR"]) == (r["R@1"], r["R@5"], r["MRR"])
 
 
 def test_probes_report_nothing_when_negatives_are_too_few():
