@@ -46,7 +46,7 @@ class CaptionProbes:
     """The captioned-window probes over a fixed subset of validation items."""
 
     def __init__(self, lm: Scorer, source: CaptionWindows, max_items: int, candidates: int, seed: int):
-        self.lm, self.src, self.candidates = lm, source, candidates
+        self.lm, self.src, self.candidates, self.max_items = lm, source, candidates, max_items
         n = min(len(source), max_items)
         self.items = np.linspace(0, len(source) - 1, n).round().astype(np.int64)
         self.rng = np.random.default_rng(seed)
@@ -122,20 +122,22 @@ class CaptionProbes:
         bits and bits per byte one ranking, and leave a scorer that reads only the captions
         nothing to gain or lose by length (ranked per byte among negatives of any length, it
         scored below 1/N: long captions are cheaper per byte); whatever the caption prior
-        still gives it, the null shows. Items with fewer than ``candidates - 1`` other captions of
-        their length are not ranked. A tie counts against the true caption."""
+        still gives it, the null shows. The items (up to ``max_items``, spread evenly) are those
+        whose length has ``candidates`` distinct captions. A tie counts against the true caption."""
         distinct = {}
         for j, c in enumerate(self.captions):
             distinct.setdefault(c, j)
         reps = np.array(list(distinct.values()))
         lengths = (self.src.stream < NUM_BYTES).sum(1)
-        rows = []
-        for i in self.items:
-            pool = [j for j in reps if lengths[j] == lengths[i] and self.captions[j] != self.captions[i]]
-            if len(pool) >= self.candidates - 1:
-                rows.append(np.concatenate([[i], self.rng.choice(pool, size=self.candidates - 1, replace=False)]))
-        if not rows:
+        per_length = np.bincount(lengths[reps], minlength=lengths.max() + 1)
+        eligible = np.flatnonzero(per_length[lengths] >= self.candidates)
+        n = min(len(eligible), self.max_items)
+        if n == 0:
             return [], [], len(distinct)
+        rows = []
+        for i in eligible[np.linspace(0, len(eligible) - 1, n).round().astype(np.int64)]:
+            pool = [j for j in reps if lengths[j] == lengths[i] and self.captions[j] != self.captions[i]]
+            rows.append(np.concatenate([[i], self.rng.choice(pool, size=self.candidates - 1, replace=False)]))
         captions = np.stack(rows)  # [items, candidates]: the true caption first
         items = np.repeat(captions[:, 0], self.candidates)
 

@@ -250,12 +250,12 @@ class CaptionPrior:
         return bits.expand_as(targets) * math.log(2), targets
 
 
-def _two_lengths(candidates: int = 4, short: int = 6, long: int = 2):
-    """``candidates`` distinct captions of 2 bytes (values 20, 21, ...), each the caption of
-    ``short`` items, and as many of 4 bytes (30, 31, ...) of ``long`` items; every item has its
-    own media. Most items have a short caption, as most of the binding corpus's items do."""
-    values = [v for v in range(20, 20 + candidates) for _ in range(short)]
-    values += [v for v in range(30, 30 + candidates) for _ in range(long)]
+def _two_lengths(short_captions: int = 4, long_captions: int = 4, short: int = 6, long: int = 2):
+    """``short_captions`` distinct captions of 2 bytes (values 20, 21, ...), each the caption of
+    ``short`` items, and ``long_captions`` of 4 bytes (30, 31, ...) of ``long`` items; every item
+    has its own media. Most items have a short caption, as most of the binding corpus's items do."""
+    values = [v for v in range(20, 20 + short_captions) for _ in range(short)]
+    values += [v for v in range(30, 30 + long_captions) for _ in range(long)]
     src = tiny_captions(len(values), caption_values=values)
     for i, v in enumerate(values):
         length = 2 if v < 30 else 4
@@ -275,6 +275,16 @@ def test_a_media_blind_scorer_retrieves_at_its_null():
     assert r["n"] == 32
     assert r["R@1"] == pytest.approx(1 / 4) and r["MRR"] == pytest.approx(25 / 48)
     assert (r["null_R@1"], r["null_R@5"], r["null_MRR"]) == (r["R@1"], r["R@5"], r["MRR"])
+
+
+def test_retrieval_ranks_the_items_whose_length_has_enough_captions():
+    """3 captions of 4 bytes cannot fill 4 candidates: only the 24 items of a 2-byte caption are
+    ranked (still at the blind scorer's null); 5 candidates fit no length: insufficient."""
+    src = _two_lengths(long_captions=3)
+    r = run_probes(CaptionPrior(), {"captioned": src}, max_items=64, candidates=4, min_items=10)["retrieval"]
+    assert r["n"] == 24 and r["R@1"] == pytest.approx(1 / 4) and r["MRR"] == pytest.approx(25 / 48)
+    r = run_probes(CaptionPrior(), {"captioned": src}, max_items=64, candidates=5, min_items=10)["retrieval"]
+    assert r["status"] == "insufficient" and r["valid_items"] == 0
 
 
 def test_probes_report_nothing_when_negatives_are_too_few():
