@@ -16,9 +16,11 @@ def captioned_source(trainer, split: str = "val") -> CaptionWindows | None:
 
 
 class BindingGapMonitor(Callback):
-    """``<stage>/binding_gap``, ``<stage>/binding_gap/<variant>`` with their item intervals and
-    item counts. Items are sharded over processes (each scored once); a variant over fewer than
-    ``min_items`` items is reported as insufficient, one no item can take as n/a — never as a number."""
+    """``<stage>/binding_gap``, ``<stage>/binding_gap/<variant>`` (pooled by bytes) with its own
+    95% interval over items (``/low``, ``/high``), the per-item mean with its own
+    (``/item_mean``, ``/item_mean/low``, ``/item_mean/high``) and the item count (``/items``).
+    Items are sharded over processes (each scored once); a variant over fewer than ``min_items``
+    items is reported as insufficient, one no item can take as n/a — never as a number."""
 
     def __init__(self, max_items: int = 512, seed: int = 0, min_items: int = 20):
         self.max_items, self.seed, self.min_items = max_items, seed, min_items

@@ -1,5 +1,7 @@
 """The end of ``holozero fit`` in a few lines: best and last validation bpb per segment, the
-binding gap, steps, bytes seen, wall time, and where the checkpoints are."""
+binding gap (the headline, both modalities swapped, and each modality's own: data with no item
+that has both still shows a gap per modality), steps, bytes seen, wall time, and where the
+checkpoints are."""
 
 from __future__ import annotations
 
@@ -9,11 +11,14 @@ import time
 from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.utilities import rank_zero_info
 
-TRACKED = ("bpb", "text_bpb", "caption_bpb", "audio_bpb", "frame_bpb", "binding_gap")
+TRACKED = (
+    "bpb", "text_bpb", "caption_bpb", "audio_bpb", "frame_bpb", "binding_gap", "binding_gap/audio", "binding_gap/frame",
+)  # fmt: skip
+WIDTH = max(map(len, TRACKED))
 
 
 def _better(name: str, value: float, best: float) -> bool:
-    return value > best if name == "binding_gap" else value < best  # the largest gap, the smallest bpb
+    return value > best if name.startswith("binding_gap") else value < best  # the largest gap, the smallest bpb
 
 
 class FitSummary(Callback):
@@ -38,10 +43,8 @@ class FitSummary(Callback):
                 continue
             value, step = float(value), trainer.global_step
             self.last[name] = (value, step)
-            if name not in self.best or (
-                value > self.best[name][0] if name == "binding_gap" else value < self.best[name][0]
-            ):
-                self.best[name] = (value, step)  # the best gap is the largest; the best bpb the smallest
+            if name not in self.best or _better(name, value, self.best[name][0]):
+                self.best[name] = (value, step)
 
     def on_fit_end(self, trainer, lm) -> None:
         rank_zero_info(self.text(trainer))
@@ -50,12 +53,12 @@ class FitSummary(Callback):
         minutes = (time.perf_counter() - self.t0) / 60
         lines = [
             f"holozero fit: {trainer.global_step} steps, {self.bytes_seen:,} training bytes seen, {minutes:.1f} min",
-            "  val            best (step)        last (step)",
+            f"  {'val':<{WIDTH}}  best (step)        last (step)",
         ]
         for name in TRACKED:
             if name in self.last:
                 (b, bs), (v, vs) = self.best[name], self.last[name]
-                lines.append(f"  {name:<13} {b:>8.4f} ({bs:>6})   {v:>8.4f} ({vs:>6})")
+                lines.append(f"  {name:<{WIDTH}} {b:>8.4f} ({bs:>6})   {v:>8.4f} ({vs:>6})")
         ckpt = trainer.checkpoint_callback
         if ckpt is not None and ckpt.dirpath:
             lines.append(f"  checkpoints: {ckpt.dirpath} (best {ckpt.best_model_path or '-'}; last.ckpt)")

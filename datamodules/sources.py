@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from holozero.donors import OtherCaptionDraw, caption_classes
 from holozero.segments import as_batch
 from holozero.specials import PAD
 
@@ -102,7 +103,8 @@ class CaptionSource:
     ``prefix`` [N, C] and ``stream`` [N, S] id arrays are built by the data module; the
     conditioning parts are kept apart (``frame_slice``, ``audio_slice``) so probes can swap
     them between items. ``shuffle_captions`` pairs every training window with the caption of
-    another item (never its own): the null control for binding.
+    an item whose caption differs (never its own, nor that of another item of its label): the
+    null control for binding (``holozero.donors.OtherCaptionDraw``).
     """
 
     def __init__(
@@ -110,10 +112,12 @@ class CaptionSource:
     ):
         if len(prefix) < 1:
             raise ValueError("no captioned item")
-        if shuffle_captions and len(prefix) < 2:
-            raise ValueError("shuffle_captions needs at least 2 items")
+        try:  # the draw of another caption, built once (None: matched windows)
+            self.shuffle = OtherCaptionDraw(caption_classes(stream)) if shuffle_captions else None
+        except ValueError as e:
+            raise ValueError(f"shuffle_captions: {e}") from None
         self.prefix, self.stream, self.labels = prefix, stream, labels
-        self.stream_len, self.segment, self.shuffle = stream.shape[1], "caption", shuffle_captions
+        self.stream_len, self.segment = stream.shape[1], "caption"
         self.frame_slice = slice(0, frame_len)
         self.audio_slice = slice(frame_len + 1, prefix.shape[1] - 1)
 
@@ -159,9 +163,9 @@ class CaptionSource:
 
     def sample(self, rng: np.random.Generator, n: int) -> dict:
         items = rng.integers(0, len(self), size=n)
-        if not self.shuffle:
+        if self.shuffle is None:
             return self.window(items)
-        return self.window(items, (items + rng.integers(1, len(self), size=n)) % len(self))
+        return self.window(items, self.shuffle(rng, items))
 
     def fixed_count(self, budget_bytes: int) -> int:
         return max(1, min(len(self), math.ceil(budget_bytes / self.stream_len)))

@@ -1,6 +1,8 @@
 """The hard-negative probe suite (DESIGN.md §5): how much a model's caption (or continuation)
 bits depend on the right conditioning. Each probe reports the mean per-item difference in bits
-per byte with a 95% t-interval over items (or R@1/R@5/MRR with chance beside them).
+per byte with a 95% t-interval over items; caption retrieval reports R@1/R@5/MRR with its
+empirical null beside them: the same model's figures with the media blanked (not the 1/N of a
+random ranking, which a scorer that reads only the captions does not get).
 
 A probe that finds fewer than ``min_items`` items with a valid negative reports
 ``insufficient`` and no number. ``callbacks.probes.ProbeSuite`` runs these during training.
@@ -22,20 +24,29 @@ SILENCE = 128  # μ-law code of a zero sample, int((0 + 1) / 2 · 255 + 0.5), as
 BLACK = 0
 
 
-def _bpb(lm: Scorer, batch: dict, chunk: int = 64) -> np.ndarray:
-    """Per-window bits per byte over the stream's byte targets."""
+def _per_window(lm: Scorer, batch: dict, reduce, chunk: int = 64) -> np.ndarray:
     out = []
     for lo in range(0, batch["ids"].shape[0], chunk):
         nats, targets = lm.score({k: v[lo : lo + chunk] for k, v in batch.items()})
-        out.append(window_bpb(nats, targets).cpu().numpy())
+        out.append(reduce(nats, targets).cpu().numpy())
     return np.concatenate(out) if out else np.zeros(0)
+
+
+def _bpb(lm: Scorer, batch: dict) -> np.ndarray:
+    """Per-window bits per byte over the stream's byte targets."""
+    return _per_window(lm, batch, window_bpb)
+
+
+def _bits(lm: Scorer, batch: dict) -> np.ndarray:
+    """Per-window total bits over the stream's byte targets."""
+    return _per_window(lm, batch, lambda nats, targets: (nats * (targets < NUM_BYTES)).sum(-1) / math.log(2))
 
 
 class CaptionProbes:
     """The captioned-window probes over a fixed subset of validation items."""
 
     def __init__(self, lm: Scorer, source: CaptionWindows, max_items: int, candidates: int, seed: int):
-        self.lm, self.src, self.candidates = lm, source, candidates
+        self.lm, self.src, self.candidates, self.max_items = lm, source, candidates, max_items
         n = min(len(source), max_items)
         self.items = np.linspace(0, len(source) - 1, n).round().astype(np.int64)
         self.rng = np.random.default_rng(seed)
@@ -103,20 +114,39 @@ class CaptionProbes:
         fill = {"frame_fill": BLACK} if part == "frame" else {"audio_fill": SILENCE}
         return self._delta(valid, **fill)
 
-    def retrieval(self) -> tuple[list[int], int]:
+    def retrieval(self) -> tuple[list[int], list[int], int]:
+        """(ranks, null ranks, distinct captions): the 1-based rank of each item's caption by its
+        total bits among ``candidates`` distinct captions of the same byte length (its own and
+        seeded negatives), under the item's conditioning and, for the null, under the same
+        conditioning with the media blanked (black frame, silence). Equal lengths make total
+        bits and bits per byte one ranking, and leave a scorer that reads only the captions
+        nothing to gain or lose by length (ranked per byte among negatives of any length, it
+        scored below 1/N: long captions are cheaper per byte); whatever the caption prior
+        still gives it, the null shows. The items (up to ``max_items``, spread evenly) are those
+        whose length has ``candidates`` distinct captions. A tie counts against the true caption."""
         distinct = {}
         for j, c in enumerate(self.captions):
             distinct.setdefault(c, j)
-        if len(distinct) < self.candidates:
-            return [], len(distinct)
-        ranks = []
-        for k, i in enumerate(self.items):
-            others = [j for c, j in distinct.items() if c != self.captions[i]]
-            negs = self.rng.choice(others, size=self.candidates - 1, replace=False)
-            scores = _bpb(self.lm, self.src.conditioned(np.full(len(negs), i), captions=negs))
-            own = self.own[k]
-            ranks.append(1 + int((scores <= own).sum()))  # ties count against the true caption
-        return ranks, len(distinct)
+        reps = np.array(list(distinct.values()))
+        lengths = (self.src.stream < NUM_BYTES).sum(1)
+        per_length = np.bincount(lengths[reps], minlength=lengths.max() + 1)
+        eligible = np.flatnonzero(per_length[lengths] >= self.candidates)
+        n = min(len(eligible), self.max_items)
+        if n == 0:
+            return [], [], len(distinct)
+        rows = []
+        for i in eligible[np.linspace(0, len(eligible) - 1, n).round().astype(np.int64)]:
+            pool = [j for j in reps if lengths[j] == lengths[i] and self.captions[j] != self.captions[i]]
+            rows.append(np.concatenate([[i], self.rng.choice(pool, size=self.candidates - 1, replace=False)]))
+        captions = np.stack(rows)  # [items, candidates]: the true caption first
+        items = np.repeat(captions[:, 0], self.candidates)
+
+        def ranks(**blank) -> list[int]:
+            bits = _bits(self.lm, self.src.conditioned(items, captions=captions.reshape(-1), **blank))
+            bits = bits.reshape(-1, self.candidates)
+            return [1 + int(r) for r in (bits[:, 1:] <= bits[:, :1]).sum(1)]
+
+        return ranks(), ranks(frame_fill=BLACK, audio_fill=SILENCE), len(distinct)
 
 
 def shifted_window(lm: Scorer, source: SequenceWindows, max_items: int) -> list[float]:
@@ -162,7 +192,7 @@ def run_probes(
             report("entropy_matched_caption", probes.entropy_matched_caption())
             report("blank_audio", probes.blanked("audio"))
             report("blank_frame", probes.blanked("frame"))
-            ranks, distinct = probes.retrieval()
+            ranks, null_ranks, distinct = probes.retrieval()
             if len(ranks) < min_items:
                 results["retrieval"] = {
                     "status": "insufficient",
@@ -172,22 +202,24 @@ def run_probes(
                     "candidates": candidates,
                 }
             else:
+                null = retrieval_figures(null_ranks, candidates)  # the same items and candidates, media blanked
                 results["retrieval"] = {"status": "ok"} | retrieval_figures(ranks, candidates)
+                results["retrieval"] |= {f"null_{k}": null[k] for k in ("R@1", "R@5", "MRR")}
         elif isinstance(source, SequenceWindows):
             report(f"shifted_window/{name}", shifted_window(lm, source, max_items))
     return results
 
 
 def format_table(results: dict) -> str:
-    lines = ["| probe | items | figure | 95% interval / chance |", "|---|---|---|---|"]
+    lines = ["| probe | items | figure | 95% interval / null |", "|---|---|---|---|"]
     for name, r in results.items():
         if r["status"] != "ok":
             lines.append(f"| {name} | {r['valid_items']} | insufficient (needs {r['needed']}) | |")
         elif "MRR" in r:
             lines.append(
                 f"| {name} | {r['n']} | R@1 {r['R@1']:.3f}, R@5 {r['R@5']:.3f}, MRR {r['MRR']:.3f} "
-                f"| chance {r['chance_R@1']:.3f}, {r['chance_R@5']:.3f}, {r['chance_MRR']:.3f} "
-                f"({r['candidates']} candidates) |"
+                f"| media blanked: R@1 {r['null_R@1']:.3f}, R@5 {r['null_R@5']:.3f}, MRR {r['null_MRR']:.3f} "
+                f"({r['candidates']} candidates of the caption's length) |"
             )
         else:
             lines.append(f"| {name} | {r['n']} | {r['mean']:+.4f} bits/byte | [{r['low']:+.4f}, {r['high']:+.4f}] |")

@@ -3,8 +3,9 @@
     python scripts/binding_tables.py RUN CONTROL    # each a Lightning run folder (lightning_logs/version_0)
 
 after ``holozero fit`` and ``holozero test`` of both (the test writes into the run's folder). The
-gap table reads the logged ``val/`` and ``test/`` binding gaps (TensorBoard events); the probe
-table reads the test probes' JSON beside the last checkpoint.
+gap table reads the logged ``val/`` and ``test/`` binding gaps (TensorBoard events): each gap
+pooled by bytes with its own 95% interval, and the per-item mean with its own; the probe table
+reads the test probes' JSON beside the last checkpoint (retrieval with its null, media blanked).
 """
 
 from __future__ import annotations
@@ -48,9 +49,9 @@ def gap_rows(label: str, scalars: dict) -> list[str]:
                 base = f"{tag}/binding_gap/{v}"
                 items = at(scalars, f"{base}/items", step)
                 n = f" ({items:.0f})" if tag == "test" and items == items else ""
-                cells.append(f"{at(scalars, base, step):+.3f}{n}")
-                mean, low, high = (at(scalars, f"{base}/{k}", step) for k in ("item_mean", "low", "high"))
-                cells.append(f"{mean:+.3f} [{low:+.3f}, {high:+.3f}]")
+                for point in (base, f"{base}/item_mean"):  # each figure beside its own interval
+                    value, low, high = (at(scalars, f"{point}{k}", step) for k in ("", "/low", "/high"))
+                    cells.append(f"{value:+.3f} [{low:+.3f}, {high:+.3f}]{n if point == base else ''}")
             rows.append("| " + " | ".join(cells) + " |")
     return rows
 
@@ -64,7 +65,8 @@ def probes(run: Path) -> dict:
 
 def probe_cell(p: dict) -> tuple[str, str]:
     if "R@1" in p:
-        return str(p["n"]), f"{p['R@1']:.3f}, {p['R@5']:.3f}, {p['MRR']:.3f}"
+        null = f"{p['null_R@1']:.3f}, {p['null_R@5']:.3f}, {p['null_MRR']:.3f}"
+        return str(p["n"]), f"{p['R@1']:.3f}, {p['R@5']:.3f}, {p['MRR']:.3f} (null {null})"
     return str(p["n"]), f"{p['mean']:+.3f} [{p['low']:+.3f}, {p['high']:+.3f}]"
 
 
@@ -73,8 +75,8 @@ def main() -> None:
         raise SystemExit(__doc__)
     run, control = Path(sys.argv[1]), Path(sys.argv[2])
     print(
-        "| run | split | step | caption bpb | gap audio | item mean [95%] | gap frame | item mean [95%] "
-        "| gap both | item mean [95%] |"
+        "| run | split | step | caption bpb | gap audio [95%] | item mean [95%] | gap frame [95%] "
+        "| item mean [95%] | gap both [95%] | item mean [95%] |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for label, folder in (("quickstart", run), ("+ shuffle_captions", control)):
@@ -83,7 +85,7 @@ def main() -> None:
     print("|---|---|---|---|---|")
     ours, theirs = probes(run), probes(control)
     for name in PROBES:
-        label = "retrieval (R@1, R@5, MRR)" if name == "retrieval" else name
+        label = "retrieval (R@1, R@5, MRR; null: media blanked)" if name == "retrieval" else name
         print(f"| {label} | " + " | ".join(probe_cell(ours[name]) + probe_cell(theirs[name])) + " |")
 
 

@@ -22,17 +22,20 @@ def _run(folder: Path, scale: float) -> Path:
     for step, value in ((159, 0.01), (319, 0.2)):  # Lightning logs validation at step - 1
         writer.add_scalar("val/caption_bpb", 1.0 - value, step)
         for v in ("audio", "frame", "both"):
-            for key, x in (("", value), ("/item_mean", value + 0.01), ("/low", value - 0.1), ("/high", value + 0.1)):
+            for key, x in (("", value), ("/low", value - 0.05), ("/high", value + 0.05), ("/item_mean", value + 0.01)):
+                writer.add_scalar(f"val/binding_gap/{v}{key}", scale * x, step)
+            for key, x in (("/item_mean/low", value - 0.09), ("/item_mean/high", value + 0.11)):
                 writer.add_scalar(f"val/binding_gap/{v}{key}", scale * x, step)
     writer.add_scalar("test/caption_bpb", 0.75, 320)
     for v, items in (("audio", 201), ("frame", 361), ("both", 102)):
         writer.add_scalar(f"test/binding_gap/{v}", scale * 0.3, 320)
         writer.add_scalar(f"test/binding_gap/{v}/items", items, 320)
-        for key in ("item_mean", "low", "high"):
+        for key in ("low", "high", "item_mean", "item_mean/low", "item_mean/high"):
             writer.add_scalar(f"test/binding_gap/{v}/{key}", scale * 0.3, 320)
     writer.close()
     probes = {name: {"n": 7, "mean": scale, "low": -1.0, "high": 2.0} for name in _load().PROBES}
-    probes["retrieval"] = {"n": 7, "R@1": 0.5, "R@5": 1.0, "MRR": 0.75}
+    probes["retrieval"] = {"n": 7, "R@1": 0.5, "R@5": 1.0, "MRR": 0.75, "null_R@1": 0.125, "null_R@5": 0.5}
+    probes["retrieval"]["null_MRR"] = 0.25
     (folder / "checkpoints" / "probes").mkdir(parents=True)
     (folder / "checkpoints" / "probes" / "test-step320.json").write_text(json.dumps({"probes": probes}))
     return folder
@@ -43,9 +46,13 @@ def test_tables_from_a_run_and_its_control(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", ["binding_tables.py", str(run), str(control)])
     _load().main()
     out = capsys.readouterr().out
-    assert "| quickstart | val | 160 | 0.990 | +0.010 | +0.020 [-0.090, +0.110] |" in out
-    assert "| quickstart | val | 320 | 0.800 | +0.200 |" in out
-    assert "| quickstart | **test** | 320 | 0.750 | +0.300 (201) | +0.300 [+0.300, +0.300] | +0.300 (361) |" in out
-    assert "| + shuffle_captions | **test** | 320 | 0.750 | +0.000 (201) |" in out
+    assert "| quickstart | val | 160 | 0.990 | +0.010 [-0.040, +0.060] | +0.020 [-0.080, +0.120] |" in out
+    assert "| quickstart | val | 320 | 0.800 | +0.200 [+0.150, +0.250] |" in out
+    test_row = (
+        "| quickstart | **test** | 320 | 0.750 | +0.300 [+0.300, +0.300] (201) | +0.300 [+0.300, +0.300] | +0.300"
+    )
+    assert test_row in out
+    assert "| + shuffle_captions | **test** | 320 | 0.750 | +0.000 [+0.000, +0.000] (201) |" in out
     assert "| same_length_caption | 7 | +1.000 [-1.000, +2.000] | 7 | +0.000 [-1.000, +2.000] |" in out
-    assert "| retrieval (R@1, R@5, MRR) | 7 | 0.500, 1.000, 0.750 | 7 | 0.500, 1.000, 0.750 |" in out
+    cell = "0.500, 1.000, 0.750 (null 0.125, 0.500, 0.250)"
+    assert f"| retrieval (R@1, R@5, MRR; null: media blanked) | 7 | {cell} | 7 | {cell} |" in out

@@ -140,11 +140,13 @@ def test_components_of_one_module_share_the_split_of_a_recording(dataset, tmp_pa
     )
     dm.setup()
     captioned = {f: s for s, items in dm.parts["captioned"].items.items() for files in items.files for f in files}
-    assert len(dm.parts["audio"].files["train"]) + len(dm.parts["audio"].files["test"]) > 0
-    for split, recordings in dm.parts["audio"].files.items():
-        for f in recordings:
-            if f in captioned:
-                assert captioned[f] == split, (f, captioned[f], split)
+    audio = {f: s for s, recordings in dm.parts["audio"].files.items() for f in recordings}
+    # every one of the 8 recordings both components read is compared (a path spelled two ways,
+    # or a recording one of them dropped, would leave fewer: the check would compare nothing)
+    shared = {str((root / "media" / f"{i}.wav").resolve()) for i in range(8)}
+    assert set(audio) & set(captioned) == shared and len(audio) == 11
+    for f in shared:
+        assert captioned[f] == audio[f], (f, captioned[f], audio[f])
 
 
 def test_voiced_audio_start_skips_leading_silence(tmp_path):
@@ -170,18 +172,45 @@ def test_voiced_audio_start_skips_leading_silence(tmp_path):
     assert summary["audio s skipped (start)"] == 0.5 and summary["audio s kept"] == round(510 / rate, 3)
 
 
-def test_shuffled_captions_never_pair_an_item_with_its_own(dataset):
+def test_shuffled_captions_never_pair_an_item_with_its_own_caption(dataset):
+    """The control draws another *caption*, not only another item: with two captions for 8 of
+    the 10 items, a draw by item (before) kept the window's own caption in 229 of 400 windows."""
     tmp_path, lines = dataset
+    lines = [dict(line, caption=["zero", "one"][i % 2]) if i < 8 else line for i, line in enumerate(lines)]
     dm = _module(_write(tmp_path, lines), shuffle_captions=True)
     source = dm.train_sources["captioned"]
-    batch = source.sample(np.random.default_rng(0), 200)
-    ids = batch["ids"].numpy()
-    own = {(tuple(p), tuple(s)) for p, s in zip(source.prefix, source.stream, strict=True)}
+    own = {}  # a prefix -> the captions of the items that have it
+    for p, s in zip(source.prefix, source.stream, strict=True):
+        own.setdefault(p.tobytes(), set()).add(s.tobytes())
+    assert len({s.tobytes() for s in source.stream}) >= 2 and len(source) >= 4
+    ids = source.sample(np.random.default_rng(0), 400)["ids"].numpy().astype(source.prefix.dtype)
     C = source.prefix.shape[1]
-    assert not any((tuple(row[:C]), tuple(row[C:])) in own for row in ids)
+    kept = [row[C:].tobytes() in own[row[:C].tobytes()] for row in ids]
+    assert len(kept) == 400 and not any(kept), f"{sum(kept)} of 400 windows kept their own caption"
     val = dm.val_sources["captioned"].fixed(0, 1)["ids"][0].numpy()  # validation stays matched
     vs = dm.val_sources["captioned"]
     assert np.array_equal(val, np.concatenate([vs.prefix[0], vs.stream[0]]))
+
+
+def test_the_control_draws_uniformly_among_the_other_captions():
+    """Item i of caption c gets each item of another caption with probability 1 / (n - |c|)."""
+    from holozero.donors import OtherCaptionDraw
+
+    classes = np.array([0, 0, 0, 1, 1, 2, 3, 3, 3, 3])
+    draw, rng = OtherCaptionDraw(classes), np.random.default_rng(0)
+    for i in (0, 3, 5, 6):
+        got = draw(rng, np.full(40_000, i))
+        others = np.flatnonzero(classes != classes[i])
+        assert set(got) == set(others)
+        share = np.bincount(got, minlength=len(classes))[others] / len(got)
+        assert np.abs(share - 1 / len(others)).max() < 5 * np.sqrt(1 / len(others) / len(got))
+
+
+def test_shuffled_captions_need_two_distinct_captions(dataset):
+    tmp_path, lines = dataset
+    same = [dict(line, caption="same") for line in lines]
+    with pytest.raises(ValueError, match="2 distinct captions"):
+        _module(_write(tmp_path, same), shuffle_captions=True)
 
 
 @settings(max_examples=300, deadline=None)
