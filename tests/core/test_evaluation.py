@@ -1,12 +1,9 @@
 """The evaluation protocol: every byte of a split scored exactly once, by windows equal to a
-byte-at-a-time computation, beside the standard compressors' floors."""
+byte-at-a-time computation (the floors: tests/core/test_floors.py)."""
 
 from __future__ import annotations
 
-import bz2
-import lzma
 import math
-import zlib
 
 import numpy as np
 import pytest
@@ -18,7 +15,6 @@ from datamodules.controls import markov2_chain
 from datamodules.sources import StreamSource
 from holozero.doors import build_door
 from holozero.evaluation import AuditError, evaluate_sequences, evaluate_source, layout, windows
-from holozero.floors import compressed_size, floors
 from holozero.specials import EOS, NUM_BYTES
 from models import ByteModel, Decoder
 
@@ -121,20 +117,3 @@ def _metric_with(count: int):
     m = BitsPerByte()
     m.update(torch.ones(1, count), torch.zeros(1, count, dtype=torch.long), torch.zeros(1, count, dtype=torch.long))
     return m
-
-
-def test_floors_are_the_standard_compressors_sizes():
-    data = markov2_chain(alphabet=8, seed=1).sample(20_000, np.random.default_rng(3)).astype(np.uint8).tobytes()
-    f = floors(data)
-    assert f["zlib"] == 8 * len(zlib.compress(data, 9)) / len(data)
-    assert f["bz2"] == 8 * len(bz2.compress(data, 9)) / len(data)
-    assert f["xz"] == 8 * len(lzma.compress(data, preset=9 | lzma.PRESET_EXTREME)) / len(data)
-    import pyppmd
-
-    enc = pyppmd.Ppmd7Encoder(6, 1 << 28)
-    packed = enc.encode(data) + enc.flush()
-    assert compressed_size(data, "ppmd") == len(packed)
-    assert pyppmd.Ppmd7Decoder(6, 1 << 28).decode(packed, len(data)) == data  # a real code, not a size
-    # a Markov source of entropy H: no compressor beats H, PPMd (a context model) comes closest
-    H = markov2_chain(alphabet=8, seed=1).entropy_rate
-    assert H < f["ppmd"] < f["zlib"]
