@@ -92,6 +92,28 @@ def test_learned_parameter_counts():
     assert hashed.learned_parameters == (NUM_IDS + 3 * 100) * (dim + dim // K)
 
 
+def test_a_stream_only_door_holds_and_counts_only_its_stream_path(gen):
+    """The per-byte model drops the slot path: what is left is the stream's own tables."""
+    dim, K = 512, 8
+    stream_only = {
+        "hsl_proj": FEAT_DIM * dim + dim,
+        "byte_embed": NUM_IDS * dim,
+        "hash_ngram": (NUM_IDS + 3 * 100) * dim,
+        "learned_value": 4608,  # one value table serves both paths
+        "zero": 0,
+    }
+    ids = torch.randint(0, 256, (2, 16), generator=gen)
+    for name, count in stream_only.items():
+        door = make(name, K=K, **({"buckets": 100} if name == "hash_ngram" else {}))
+        before = door.stream(ids)
+        door.drop_slot_path()
+        assert door.learned_parameters == count, name
+        torch.testing.assert_close(door.stream(ids), before)  # the stream path is untouched
+        with pytest.raises(RuntimeError, match="no slot path"):
+            door(ids)
+        assert door(ids[:, :0]).shape == (2, 0, 512)  # an empty prefix (generate's per-byte window)
+
+
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_every_door_keeps_byte_order_inside_a_slot(name, gen):
     """Permuting the bytes of a slot changes the slot vector, for every arm (a mean or a sum of
