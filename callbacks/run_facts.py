@@ -1,6 +1,6 @@
 """Facts of a run, logged once at the start of training: learned input parameters, body
-parameters, the control door's table seed, skipped data items and the training FLOPs per
-batch and per byte."""
+parameters and their total (the parameters that train: ``ByteModel.parameter_counts``), the
+control door's table seed, skipped data items and the training FLOPs per batch and per byte."""
 
 from __future__ import annotations
 
@@ -19,17 +19,17 @@ class RunFacts(Callback):
 
     def on_fit_start(self, trainer, lm) -> None:
         net = lm.net
-        body = sum(p.numel() for p in net.body.parameters())
-        door = net.door.learned_parameters
+        counts = net.parameter_counts()
+        door, body, total = counts["learned_input"], counts["body"], counts["total"]
         rank_zero_info(
             f"holozero: door={type(net.door).__name__}(K={net.door.K}) learned input params={door:,}; "
             f"body params={body:,} (dim {net.body.dim}, {net.body.n_layers} layers, "
-            f"{net.body.n_heads} heads); total trainable={door + body:,}"
+            f"{net.body.n_heads} heads); total trainable={total:,}"
         )
         if lm.logger is None:
             return
         skipped = getattr(trainer.datamodule, "skipped_items", 0)
-        facts = {"model/learned_input_params": door, "model/body_params": body, "data/skipped_items": skipped}
+        facts = {f"model/{kind}_params": n for kind, n in counts.items()} | {"data/skipped_items": skipped}
         seed = table_seed(net.door)
         if seed is not None:  # which table a seeded control drew: the report shows it per run
             facts["model/table_seed"] = seed

@@ -6,6 +6,9 @@ scorer (training, validation, probes, attribution, evaluation) calls.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterable
+
 import torch
 import torch.nn as nn
 
@@ -30,7 +33,9 @@ class ByteModel(nn.Module, HubMixin):  # from_pretrained / save_pretrained / pus
     the split. ``per_byte=True`` is the plain nanoGPT-style byte LM: no prefix, all W bytes
     in the stream. It is scored on the same last S bytes as the packed arms (T = S), and it
     *trains* on every position it computes (T = W-1, targets from ``training_targets``), so it
-    learns from all it pays for in FLOPs.
+    learns from all it pays for in FLOPs. It reads every byte through the door's stream path,
+    so the door's slot-only modules (a slot table, a slot projection) are dropped: the model
+    holds, and counts, only parameters that train.
     """
 
     def __init__(self, door: Door, body: Decoder, per_byte: bool = False, per_byte_targets: str = "segment"):
@@ -41,6 +46,34 @@ class ByteModel(nn.Module, HubMixin):  # from_pretrained / save_pretrained / pus
             raise ValueError(f"per_byte_targets must be one of {PER_BYTE_TARGETS}, got {per_byte_targets!r}")
         self.door, self.body, self.per_byte = door, body, per_byte
         self.per_byte_targets = per_byte_targets
+        if per_byte:
+            door.drop_slot_path()
+            self.register_load_state_dict_pre_hook(self._skip_legacy_slot_weights)
+
+    def legacy_slot_keys(self, keys: Iterable[str], prefix: str = "") -> list[str]:
+        """The keys of ``keys`` that are the slot-only tables of a per-byte model saved before
+        they were dropped: never read by its forward, so they hold their initial values."""
+        if self.door.has_slot_path:
+            return []
+        heads = tuple(f"{prefix}door.{name}." for name in self.door.slot_modules)
+        return [k for k in keys if k.startswith(heads)]
+
+    def _skip_legacy_slot_weights(self, module, state_dict, prefix, *args) -> None:
+        """Load-time hook: an old per-byte checkpoint loads, its untrained slot tables left out."""
+        legacy = self.legacy_slot_keys(list(state_dict), prefix)
+        if legacy:
+            skipped = ", ".join(legacy)
+            warnings.warn(
+                f"per-byte checkpoint: its never-trained slot tables are not loaded ({skipped})", stacklevel=1
+            )
+        for key in legacy:
+            del state_dict[key]
+
+    def parameter_counts(self) -> dict[str, int]:
+        """Parameters that train: the door's learned input parameters, the body's, their total."""
+        total = sum(p.numel() for p in self.parameters() if p.requires_grad)
+        body = sum(p.numel() for p in self.body.parameters() if p.requires_grad)
+        return {"learned_input": self.door.learned_parameters, "body": body, "total": total}
 
     def training_targets(self, ids: torch.Tensor, segment: torch.Tensor) -> torch.Tensor:
         """What a training step learns from. Packed: the S stream bytes. Per-byte: every

@@ -4,7 +4,8 @@ every number is the runs' own; runs not done are left out and counted):
 
     python scripts/boundary_tables.py sweeps/map_cpu --plots docs/results/boundary_map_cpu > tables.md
 
-Cells: mean ± 95% half-interval over seeds (t). Δ = arm − zero door at K=8 on the same seeds and
+Cells: mean ± 95% half-interval over seeds (t); every arm's total and learned input parameters
+(the ones that train, as the run logged them). Δ = arm − zero door at K=8 on the same seeds and
 the same budget and body (paired t-test p). The schedule's catch-up test is a difference of
 differences: per seed, Δ at 4B minus Δ at B (paired over the seeds done at both budgets); the
 scale test is the same with 2 layers at B against 4 layers at 2B (the same steps). The K table
@@ -31,6 +32,7 @@ FIVE = ("zero", "hsl_proj", "byte_embed", "hash_ngram", "per_byte")
 GEOMETRY = ("zero", "random", "permuted", "raw_bits", "binary_codes", "learned_value")
 BPB = [(f"{s} bpb", f"eval/{s}_bpb") for s in SEGMENTS]
 GAPS = [("audio gap", "test/binding_gap/audio"), ("frame gap", "test/binding_gap/frame")]
+PARAMS = [("total params", "model/total_params"), ("learned input params", "model/learned_input_params")]
 
 
 class Runs:
@@ -41,10 +43,12 @@ class Runs:
         self.by_arm: dict[tuple, dict[int, dict]] = defaultdict(dict)
         self.planned = len(records)
         self.done = 0
+        self.floor_conventions = set()  # how each run's evaluate.json counted its floors
         for rec in records:
             if rec["status"] != "done":
                 continue
             self.done += 1
+            self.floor_conventions.add(rec.get("floor_convention"))
             arm = arm_of(rec["run"])
             values = dict(rec["final"])  # eval/step: the step of the checkpoint evaluate scored
             for name, r in (rec.get("probes") or {}).items():
@@ -81,9 +85,15 @@ def delta_text(pair: dict | None) -> str:
     return "" if pair is None else f" (Δ {pair['diff']:+.3f}, p={pair['p']:.2g})"
 
 
+def count_text(seeds: dict[int, dict], tag: str) -> str:
+    """A parameter count of an arm (the same for every seed), in full."""
+    values = {v[tag] for v in seeds.values() if tag in v}
+    return f"{int(values.pop()):,}" if len(values) == 1 else ("–" if not values else f"{np.mean(list(values)):,.0f}")
+
+
 def table(runs: Runs, title: str, arms: list[tuple], metrics) -> str:
     """arms: (label, door, K, budget, configs); Δ against the zero door at K=8, same budget/body."""
-    head = ["arm", "n", "steps", *(h for h, _ in metrics)]
+    head = ["arm", "n", "steps", *(h for h, _ in PARAMS), *(h for h, _ in metrics)]
     out = [f"#### {title}", "", "| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for label, door, K, budget, configs in arms:
         seeds = runs.seeds(door, K, budget, configs)
@@ -92,6 +102,7 @@ def table(runs: Runs, title: str, arms: list[tuple], metrics) -> str:
             continue
         steps = [v["eval/step"] for v in seeds.values() if "eval/step" in v]
         cells = [label, str(len(seeds)), f"{np.mean(steps):.0f}" if steps else "–"]
+        cells += [count_text(seeds, tag) for _, tag in PARAMS]
         for _, metric in metrics:
             mine = runs.values(metric, door, K, budget, configs)
             text = ci_text(list(mine.values()))
@@ -166,16 +177,19 @@ def floors_table(runs: Runs) -> str:
     for seg in SEGMENTS:
         cells = [f"{any_seed.get(f'floor/{seg}/{n}', math.nan):.4f}" for n in names]
         out.append(f"| {seg} | " + " | ".join(cells) + " |")
+    out += ["", *(f"Floors: {c}." for c in sorted(c for c in runs.floor_conventions if c))]
     return "\n".join(out) + "\n"
 
 
 def probes_table(runs: Runs, budget: dict) -> str:
     names = ("same_class_wrong_instance", "same_length_caption", "blank_audio", "blank_frame", "retrieval")
     out = [f"#### Hard-negative probes per door (test split, budget {budget['flops']:.1e})", ""]
-    out += ["| arm | n | " + " | ".join(names) + " |", "|---" * (len(names) + 2) + "|"]
+    head = ["arm", "n", *(h for h, _ in PARAMS), *names]
+    out += ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for door in FIVE:
         seeds = runs.seeds(door, k_of(door, 8), budget)
-        cells = [ci_text(list(runs.values(f"probe/{n}", door, k_of(door, 8), budget).values())) for n in names]
+        cells = [count_text(seeds, tag) for _, tag in PARAMS]
+        cells += [ci_text(list(runs.values(f"probe/{n}", door, k_of(door, 8), budget).values())) for n in names]
         out.append(f"| {door} | {len(seeds)} | " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
 

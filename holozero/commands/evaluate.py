@@ -11,7 +11,9 @@ scored. Context and stride default to the training layout of each segment. The f
 (bpb, bytes_scored == bytes_in_split, context, stride) and the floors of zlib -9, bz2 -9,
 xz -9e and PPMd order 6 on the same bytes (and the exact entropy rate of a synthetic
 source) are printed as a table and written as JSON, by default into the evaluated run's
-folder as ``evaluate-<split>-step<N>.json``.
+folder as ``evaluate-<split>-step<N>.json``. A floor counts the compressor's bits for the
+content, not its container (holozero/floors.py); the rule is printed under the table and
+written in the JSON as ``floor_convention``.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def evaluate(net, dm, split: str, context: int | None, stride: int | None, batch
     from tqdm import tqdm
 
     from holozero.evaluation import evaluate_source, split_bytes, window_count
-    from holozero.floors import floors
+    from holozero.floors import CONVENTION, floors
 
     segments, bounds = {}, {}
     for name, source in dm.sources(split).items():
@@ -57,11 +59,13 @@ def evaluate(net, dm, split: str, context: int | None, stride: int | None, batch
         floor = getattr(dm.components()[name], "bpb_floor", None)
         if floor is not None:  # a synthetic source: its exact entropy rate
             bounds[segment]["entropy_rate"] = floor
-    return {"segments": segments, "floors": bounds}
+    return {"segments": segments, "floors": bounds, "floor_convention": CONVENTION}
 
 
 def table(report: dict) -> str:
-    names = ["zlib", "bz2", "xz", "ppmd"]
+    from holozero.floors import COMPRESSORS
+
+    names = list(COMPRESSORS)
     exact = any("entropy_rate" in f for f in report["floors"].values())
     head = ["segment", "bpb", "bytes scored", "bytes in split", "context", "stride", *names]
     head += ["entropy rate"] if exact else []
@@ -79,6 +83,7 @@ def table(report: dict) -> str:
         cells += [f"{f[n]:.4f}" if n in f else "" for n in names]
         cells += [f"{f['entropy_rate']:.4f}" if "entropy_rate" in f else ""] if exact else []
         lines.append("| " + " | ".join(map(str, cells)) + " |")
+    lines += ["", f"Floors in bits per byte; {report['floor_convention']}."]
     return "\n".join(lines)
 
 

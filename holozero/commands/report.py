@@ -38,6 +38,7 @@ METRICS = VAL_METRICS + TEST_METRICS + EVAL_METRICS
 # the columns of report.md when the runs have them (every metric is in report.csv and summary.json)
 TABLE = (*EVAL_METRICS, "test/binding_gap/audio", "test/binding_gap/frame", "val/bpb")
 FACTS = {  # per-run facts, last logged value
+    "total params": "model/total_params",
     "learned input params": "model/learned_input_params",
     "FLOPs/byte": "model/flops_per_byte",
     "bytes/s": "train/device/items_per_sec",
@@ -49,6 +50,10 @@ def arm_name(arm: dict) -> str:
     return run_id(arm) or "all"
 
 
+# what an evaluate.json without a floor_convention holds: floors written before issue #25
+CONTAINER_FLOORS = "floors from an older `holozero evaluate`: each compressor's container bytes included"
+
+
 def evaluated(path: Path) -> dict[str, float]:
     """``eval/<segment>_bpb`` and ``floor/<segment>/<compressor>`` of a run's evaluate.json."""
     if not path.exists():
@@ -58,6 +63,21 @@ def evaluated(path: Path) -> dict[str, float]:
     out |= {f"eval/{seg}_bpb": r["bpb"] for seg, r in report["segments"].items()}
     out |= {f"floor/{seg}/{name}": v for seg, f in report["floors"].items() for name, v in f.items()}
     return out
+
+
+def floor_convention(path: Path) -> str | None:
+    """How the floors of a run's evaluate.json were counted (None without one)."""
+    if not path.exists():
+        return None
+    return json.loads(path.read_text()).get("floor_convention", CONTAINER_FLOORS)
+
+
+def total_params(final: dict) -> dict:
+    """``model/total_params`` of a run logged before it was: learned input + body parameters."""
+    parts = ("model/learned_input_params", "model/body_params")
+    if "model/total_params" in final or not all(p in final for p in parts):
+        return {}
+    return {"model/total_params": sum(final[p] for p in parts)}
 
 
 def collect(out: Path) -> tuple[dict, list[dict]]:
@@ -84,7 +104,8 @@ def collect(out: Path) -> tuple[dict, list[dict]]:
             scalars = read_scalars(events)
             rec["final"] = {k: v[-1][1] for k, v in scalars.items()}
             rec["curves"] = {k: scalars[k] for k in VAL_METRICS if k in scalars}
-            rec["final"] |= evaluated(root / "evaluate.json")
+            rec["final"] |= evaluated(root / "evaluate.json") | total_params(rec["final"])
+            rec["floor_convention"] = floor_convention(root / "evaluate.json")
             folder = events / "checkpoints" / "probes"  # the test's probes when there are some
             probes = sorted(folder.glob("test-*.json")) or sorted(folder.glob("*.json"))
             rec["probes"] = json.loads(probes[-1].read_text())["probes"] if probes else {}
@@ -158,11 +179,11 @@ def probe_figure(result: dict) -> float:
 
 def _fmt(cell) -> str:
     if not isinstance(cell, dict):
-        return (
-            ""
-            if cell is None or (isinstance(cell, float) and math.isnan(cell))
-            else (f"{cell:,.4g}" if isinstance(cell, float) else str(cell))
-        )
+        if cell is None or (isinstance(cell, float) and math.isnan(cell)):
+            return ""
+        if isinstance(cell, float) and cell.is_integer():  # counts (parameters) in full, not 2.321e+05
+            return f"{int(cell):,}"
+        return f"{cell:,.4g}" if isinstance(cell, float) else str(cell)
     text = f"{cell['mean']:.4f} ± {cell['std']:.4f} [{cell['low']:.4f}, {cell['high']:.4f}] (n={cell['n']})"
     if cell.get("paired"):
         pair = cell["paired"]
@@ -186,7 +207,8 @@ def floor_lines(records: list[dict]) -> list[str]:
     lines += [
         f"| {seg} | " + " | ".join(f"{f[n]:.4f}" if n in f else "" for n in names) + " |" for seg, f in floors.items()
     ]
-    return lines
+    conventions = sorted({rec["floor_convention"] for rec in records if rec.get("floor_convention")})
+    return lines + ["", *(f"Floors: {c}." for c in conventions)]
 
 
 def probe_lines(rows: list[dict], records: list[dict]) -> list[str]:

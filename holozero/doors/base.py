@@ -25,6 +25,7 @@ class Door(nn.Module):
     name: str = ""
     fixed: bool = True
     hsl_layout: bool = False  # per-position features are HSL's 27 channels in HSL's column order
+    slot_modules: tuple[str, ...] = ()  # submodules only the slot path uses (see ``drop_slot_path``)
 
     def __init__(self, K: int = 8, dim: int = 512, tail: str = "pad"):
         super().__init__()
@@ -34,6 +35,7 @@ class Door(nn.Module):
             raise ValueError(f"dim must be a positive integer, got {dim!r}")
         self.K, self.dim, self.tail = K, dim, check_tail(tail)
         self.dropped_bytes = 0  # running count of positions discarded by tail="drop"
+        self.has_slot_path = True
 
     # --- to define in subclasses -------------------------------------------------------
     @property
@@ -69,6 +71,14 @@ class Door(nn.Module):
     def learned_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad)
 
+    def drop_slot_path(self) -> None:
+        """Remove what only the slot path uses (a slot table, a slot projection): a model that
+        reads every byte through ``stream`` (the per-byte baseline) never trains it, so it is
+        neither held nor counted. The slot path then refuses to run."""
+        for name in self.slot_modules:
+            delattr(self, name)
+        self.has_slot_path = False
+
     def forward(self, prefix_ids: torch.Tensor) -> torch.Tensor:
         return self.slots(self.features(prefix_ids))
 
@@ -87,6 +97,10 @@ class Door(nn.Module):
     def slots(self, feats: torch.Tensor) -> torch.Tensor:
         """[B, L, feat_dim] -> [B, N, dim] under the tail policy."""
         B, L = feats.shape[0], feats.shape[1]
+        if not self.has_slot_path:
+            if L:
+                raise RuntimeError(f"{type(self).__name__} was built stream-only (per-byte): it has no slot path")
+            return self.lift_stream(feats)  # an empty prefix ([B, 0, dim]) needs no slot table
         n_pad, n_drop = tail_counts(L, self.K, self.tail)
         if n_pad:
             # Specials carry no context, so a PAD's features do not depend on what precedes it.

@@ -184,6 +184,7 @@ class HSLProjDoor(Door):
     name = "hsl_proj"
     fixed = False
     hsl_layout = True
+    slot_modules = ("slot_proj",)
 
     def __init__(self, K: int = 8, dim: int = 512, tail: str = "pad"):
         super().__init__(K, dim, tail)

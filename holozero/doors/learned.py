@@ -30,6 +30,7 @@ class ByteEmbedDoor(Door):
 
     name = "byte_embed"
     fixed = False
+    slot_modules = ("slot_embed",)
 
     def __init__(self, K: int = 8, dim: int = 512, tail: str = "pad"):
         super().__init__(K, dim, tail)
@@ -82,6 +83,7 @@ class HashNgramDoor(ByteEmbedDoor):
     (259 + len(ngrams)·buckets)·(dim + dim // K)."""
 
     name = "hash_ngram"
+    slot_modules = ("slot_embed", "slot_hash")
 
     def __init__(
         self, K: int = 8, dim: int = 512, tail: str = "pad", ngrams: list[int] | None = None, buckets: int = 4096

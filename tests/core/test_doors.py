@@ -76,11 +76,16 @@ def test_shapes_of_both_paths(name, gen):
 
 
 @pytest.mark.parametrize("name", FIXED_ZERO_PARAM)
-def test_fixed_doors_have_no_trainable_parameters(name):
+def test_fixed_doors_have_no_trainable_parameters(name, gen):
+    """No parameter at all (a table registered as one, even frozen, would be optimizer state and
+    counted), everything saved is a buffer, and both paths' outputs carry no autograd graph.
+    (``state_dict()`` tensors are detached: their ``requires_grad`` is always False, so it
+    cannot tell a parameter from a buffer.)"""
     door = make(name)
-    assert door.learned_parameters == 0
-    assert sum(p.numel() for p in door.parameters() if p.requires_grad) == 0
-    assert door.state_dict() == {} or all(not v.requires_grad for v in door.state_dict().values())
+    assert door.learned_parameters == 0 and list(door.parameters()) == []
+    assert set(door.state_dict()) <= {n for n, _ in door.named_buffers()}
+    ids = torch.randint(0, 256, (2, 12), generator=gen)
+    assert not door(ids).requires_grad and not door.stream(ids).requires_grad
 
 
 def test_learned_parameter_counts():
@@ -90,6 +95,28 @@ def test_learned_parameter_counts():
     assert make("byte_embed", K=K).learned_parameters == NUM_IDS * dim + NUM_IDS * (dim // K)
     hashed = make("hash_ngram", K=K, buckets=100)
     assert hashed.learned_parameters == (NUM_IDS + 3 * 100) * (dim + dim // K)
+
+
+def test_a_stream_only_door_holds_and_counts_only_its_stream_path(gen):
+    """The per-byte model drops the slot path: what is left is the stream's own tables."""
+    dim, K = 512, 8
+    stream_only = {
+        "hsl_proj": FEAT_DIM * dim + dim,
+        "byte_embed": NUM_IDS * dim,
+        "hash_ngram": (NUM_IDS + 3 * 100) * dim,
+        "learned_value": 4608,  # one value table serves both paths
+        "zero": 0,
+    }
+    ids = torch.randint(0, 256, (2, 16), generator=gen)
+    for name, count in stream_only.items():
+        door = make(name, K=K, **({"buckets": 100} if name == "hash_ngram" else {}))
+        before = door.stream(ids)
+        door.drop_slot_path()
+        assert door.learned_parameters == count, name
+        torch.testing.assert_close(door.stream(ids), before)  # the stream path is untouched
+        with pytest.raises(RuntimeError, match="no slot path"):
+            door(ids)
+        assert door(ids[:, :0]).shape == (2, 0, 512)  # an empty prefix (generate's per-byte window)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

@@ -1,12 +1,9 @@
 """The evaluation protocol: every byte of a split scored exactly once, by windows equal to a
-byte-at-a-time computation, beside the standard compressors' floors."""
+byte-at-a-time computation (the floors: tests/core/test_floors.py)."""
 
 from __future__ import annotations
 
-import bz2
-import lzma
 import math
-import zlib
 
 import numpy as np
 import pytest
@@ -18,7 +15,6 @@ from datamodules.controls import markov2_chain
 from datamodules.sources import StreamSource
 from holozero.doors import build_door
 from holozero.evaluation import AuditError, evaluate_sequences, evaluate_source, layout, windows
-from holozero.floors import compressed_size, floors
 from holozero.specials import EOS, NUM_BYTES
 from models import ByteModel, Decoder
 
@@ -59,22 +55,38 @@ def test_the_whole_test_range_is_scored_once(markov_file, K, context, stride):
     )
 
 
+def test_windows_and_layout_of_a_hand_computed_case():
+    """7 bytes after the EOS, context 3, stride 2: windows start at 1, 3, 5, 7, each conditioned
+    on the (up to) 3 ids before its start; the last one scores the tail alone."""
+    assert windows(7, context=3, stride=2) == [(0, 1, 3), (0, 3, 5), (2, 5, 7), (4, 7, 8)]
+    assert windows(3, context=8, stride=8) == [(0, 1, 4)]
+    # a packed model takes whole K-byte slots of the conditioning; the per-byte model none
+    assert [layout(c, 4, False) for c in (0, 3, 4, 11, 12)] == [0, 0, 4, 8, 12]
+    assert layout(11, 4, True) == 0
+
+
 def _byte_at_a_time(net, seq: np.ndarray, context: int, stride: int) -> float:
-    """Mean −log₂ p over the bytes of ``seq``, one forward per byte: byte j is predicted from its
-    window's conditioning plus the window's earlier bytes, laid out with the window's slots."""
-    full = np.concatenate([[EOS], seq]).astype(np.int64)
+    """Mean −log₂ p over the bytes of ``seq``, one forward per byte, from the protocol's words
+    alone (holozero/evaluation.py's docstring; neither ``windows`` nor ``layout``): byte i of
+    ``seq`` (after the leading EOS, id i+1) is scored by the window starting at the largest
+    1 + m·stride ≤ i+1, conditioned on the (up to) ``context`` ids before that start and the
+    window's earlier bytes; a packed model takes whole K-byte slots of the conditioning as its
+    prefix and the rest in its stream."""
+    full = [EOS, *(int(b) for b in seq)]
     bits, n = 0.0, 0
-    for c0, s, e in windows(len(seq), context, stride):
-        prefix = layout(s - c0, net.door.K, net.per_byte)
-        for j in range(s, e):
-            if full[j] >= NUM_BYTES:
-                continue
-            ids = torch.from_numpy(full[c0 : j + 1])[None]
-            stream_len = ids.shape[1] - prefix
-            logits, _ = net(ids, stream_len, ids[:, 1:] if (prefix == 0 and not net.per_byte) else None)
-            logp = torch.log_softmax(logits[0, -1].double(), dim=-1)[full[j]]
-            bits -= float(logp) / math.log(2)
-            n += 1
+    for i in range(len(seq)):
+        j = i + 1
+        if full[j] >= NUM_BYTES:
+            continue
+        start = 1 + (i // stride) * stride
+        conditioning = min(context, start)
+        prefix = 0 if net.per_byte else conditioning - conditioning % net.door.K
+        ids = torch.tensor(full[start - conditioning : j + 1])[None]
+        stream_len = ids.shape[1] - prefix
+        logits, _ = net(ids, stream_len, ids[:, 1:] if (prefix == 0 and not net.per_byte) else None)
+        logp = torch.log_softmax(logits[0, -1].double(), dim=-1)[full[j]]
+        bits -= float(logp) / math.log(2)
+        n += 1
     return bits / n
 
 
@@ -121,20 +133,3 @@ def _metric_with(count: int):
     m = BitsPerByte()
     m.update(torch.ones(1, count), torch.zeros(1, count, dtype=torch.long), torch.zeros(1, count, dtype=torch.long))
     return m
-
-
-def test_floors_are_the_standard_compressors_sizes():
-    data = markov2_chain(alphabet=8, seed=1).sample(20_000, np.random.default_rng(3)).astype(np.uint8).tobytes()
-    f = floors(data)
-    assert f["zlib"] == 8 * len(zlib.compress(data, 9)) / len(data)
-    assert f["bz2"] == 8 * len(bz2.compress(data, 9)) / len(data)
-    assert f["xz"] == 8 * len(lzma.compress(data, preset=9 | lzma.PRESET_EXTREME)) / len(data)
-    import pyppmd
-
-    enc = pyppmd.Ppmd7Encoder(6, 1 << 28)
-    packed = enc.encode(data) + enc.flush()
-    assert compressed_size(data, "ppmd") == len(packed)
-    assert pyppmd.Ppmd7Decoder(6, 1 << 28).decode(packed, len(data)) == data  # a real code, not a size
-    # a Markov source of entropy H: no compressor beats H, PPMd (a context model) comes closest
-    H = markov2_chain(alphabet=8, seed=1).entropy_rate
-    assert H < f["ppmd"] < f["zlib"]

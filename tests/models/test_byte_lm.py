@@ -57,13 +57,32 @@ def test_per_byte_baseline_does_not_train_on_the_conditioning_of_a_caption_unles
     assert torch.equal(every, batch["ids"][:, 1:])
 
 
+def _nats_one_byte_at_a_time(net, ids, S: int):
+    """−ln p of each of the last S bytes, one forward per byte on the window cut right after it:
+    the byte is the last target of that forward, so no slicing of a longer output is involved.
+    Packed: the first W−S ids stay the prefix; per-byte: every id is in the stream."""
+    import torch
+
+    W, out = ids.shape[1], []
+    for j in range(W - S, W):
+        window = ids[:, : j + 1]
+        stream_len = j + 1 if net.per_byte else j + 1 - (W - S)
+        logits = net(window, stream_len)[0][:, -1]
+        out.append(-torch.log_softmax(logits.double(), -1).gather(1, window[:, -1:])[:, 0])
+    return torch.stack(out, 1)
+
+
 def test_packed_arms_and_the_baseline_are_scored_on_the_same_bytes():
+    """Both score the window's last S bytes: each nat equals that byte's −ln p computed alone."""
     import torch
 
     batch = _windows("text")
     for per_byte in (False, True):
         lm = _lm("byte_embed", per_byte=per_byte)
         nats, targets = lm.score(batch)
-        assert nats.shape == (3, 8) and torch.equal(targets, batch["ids"][:, -8:])
+        assert torch.equal(targets, batch["ids"][:, -8:])
+        with torch.no_grad():
+            expected = _nats_one_byte_at_a_time(lm.net.eval(), batch["ids"], 8)
+        torch.testing.assert_close(nats.double(), expected, atol=1e-5, rtol=1e-5)
     packed = _lm("byte_embed").net.training_targets(batch["ids"], batch["segment"])
     assert torch.equal(packed, batch["ids"][:, -8:])  # a packed arm trains on its stream
