@@ -46,7 +46,7 @@ class BudgetStop(Callback):
             steps.append(self.flops / (flops_per_batch * world_size))
         if self.train_bytes is not None and bytes_per_batch:
             steps.append(self.train_bytes / (bytes_per_batch * world_size))
-        return max(1, round(min(steps))) if steps else None
+        return max(1, int(min(steps) + 0.5)) if steps else None  # the nearest step, halves up
 
     def setup(self, trainer, pl_module, stage: str) -> None:
         """Before the optimizer is configured: a FLOPs or bytes budget ends the LR schedule

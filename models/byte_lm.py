@@ -242,7 +242,7 @@ def warmup_steps(fraction: float, horizon: int) -> int:
     """Warmup steps of a run whose schedule ends at ``horizon``: the nearest whole number of
     steps to ``fraction`` of it, at least one (a warmup of 0 steps is a warmup of 1: the first
     step already runs at the peak rate)."""
-    return max(1, min(round(fraction * horizon), horizon))
+    return max(1, min(int(fraction * horizon + 0.5), horizon))  # the nearest step, halves up
 
 
 def lr_factor(step: int, warmup: int, total: int, floor: float) -> float:

@@ -16,8 +16,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_budget_stops_at_the_named_budget():
     b = BudgetStop(flops=1000.0, train_bytes=10_000)
-    assert b.horizon(flops_per_batch=300, bytes_per_batch=100) == 4  # FLOPs run out first: ceil(1000/300)
-    assert b.horizon(flops_per_batch=1, bytes_per_batch=4000) == 3
+    assert b.horizon(flops_per_batch=300, bytes_per_batch=100) == 3  # FLOPs first: 1000/300 = 3.33, nearest 3
+    assert b.horizon(flops_per_batch=250, bytes_per_batch=100) == 4  # exactly 4
+    assert b.horizon(flops_per_batch=1, bytes_per_batch=4000) == 3  # bytes first: 2.5, halves up
+    assert b.horizon(flops_per_batch=5000, bytes_per_batch=1) == 1  # at least one step
     assert BudgetStop(seconds=5).horizon(10, 10) is None
     with pytest.raises(ValueError, match="must be positive"):
         BudgetStop(flops=0)
@@ -46,6 +48,6 @@ def test_budget_ends_a_real_run_and_its_schedule(tmp_path):
     tags = read_scalars(next((tmp_path / "lightning_logs").iterdir()))
     assert tags["budget/train_bytes"][-1] == (9, 2560.0)  # 10 batches of 8 windows × 32 bytes, then stop
     assert tags["train/loss"][-1][0] == 9
-    # the schedule ends at the budget (10 steps), not at max_steps=30: step 9 of warmup 5 + cosine over 5
-    expected = 3e-3 * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (9 - 5) / (10 - 5))))
-    assert tags["train/lr"][-1][1] == pytest.approx(expected, rel=1e-5)
+    # the schedule ends at the budget (10 steps), not at max_steps=30: its last step runs at the floor
+    assert tags["train/lr"][-1][1] == pytest.approx(3e-3 * 0.1, rel=1e-5)
+    assert tags["train/lr"][2][1] == pytest.approx(3e-3 * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * 1 / 8))))

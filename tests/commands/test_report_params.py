@@ -33,6 +33,7 @@ def _sweep(out: Path) -> None:
             events = root / "lightning_logs" / "version_0"
             events.mkdir(parents=True)
             (root / "status.json").write_text(json.dumps({"status": "done"}))
+            (events / "fit_status.json").write_text(json.dumps({"state": "finished", "step": 10, "target_step": 10}))
             writer = SummaryWriter(str(events))
             writer.add_scalar("model/learned_input_params", door_params, 0)
             writer.add_scalar("model/body_params", body, 0)

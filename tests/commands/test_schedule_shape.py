@@ -56,7 +56,7 @@ def test_every_run_warms_up_the_stated_fraction_and_ends_at_the_floor(name, tmp_
         lrs = [factor(i) for i in range(horizon)]
         fraction, floor = lm.hparams.warmup_fraction, lm.hparams.min_lr_ratio
         warmup = lrs.index(max(lrs)) + 1  # steps up to and including the peak
-        assert warmup == max(1, round(fraction * horizon)), (run, warmup, horizon)
+        assert warmup == max(1, int(fraction * horizon + 0.5)), (run, warmup, horizon)
         assert abs(warmup - fraction * horizon) <= 0.5 or warmup == 1, run
         assert math.isclose(lrs[-1], floor), (run, lrs[-1], horizon)
         assert all(a >= b for a, b in zip(lrs[warmup - 1 :], lrs[warmup:], strict=False)), run

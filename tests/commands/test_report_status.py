@@ -1,0 +1,38 @@
+"""``holozero report`` never counts a run whose fit did not finish, whatever the sweep recorded."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from torch.utils.tensorboard import SummaryWriter
+
+from holozero.commands import report
+from holozero.commands.sweep import run_id
+
+
+def _run(out: Path, seed: int, fit: dict | None) -> None:
+    events = out / "runs" / run_id({"door": "zero", "seed": seed}) / "lightning_logs" / "version_0"
+    events.mkdir(parents=True)
+    (events.parent.parent / "status.json").write_text(json.dumps({"status": "done"}))
+    if fit is not None:
+        (events / "fit_status.json").write_text(json.dumps(fit))
+    writer = SummaryWriter(str(events))
+    writer.add_scalar("val/bpb", 2.0 + seed, 6)
+    writer.close()
+
+
+def test_a_run_stopped_short_or_with_no_status_is_left_out_and_named(tmp_path):
+    out = tmp_path / "sweep"
+    out.mkdir()
+    (out / "spec.yaml").write_text(yaml.safe_dump({"grid": {"door": ["zero"], "seed": [0, 1, 2]}}))
+    _run(out, 0, {"state": "finished", "step": 12, "target_step": 12})
+    _run(out, 1, {"state": "stopped", "step": 6, "target_step": 12})
+    _run(out, 2, None)
+    report.main([str(out)])
+    (row,) = json.loads((out / "report" / "summary.json").read_text())
+    assert row["done"] == 1 and row["val/bpb"]["mean"] == 2.0  # seed 0 alone
+    md = (out / "report" / "report.md").read_text()
+    assert "| door=zero,seed=1 | fit stopped at step 6 of 12 |" in md
+    assert "| door=zero,seed=2 | fit not finished |" in md
