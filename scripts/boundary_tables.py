@@ -54,6 +54,8 @@ class Runs:
             for name, r in (rec.get("probes") or {}).items():
                 if r.get("status") == "ok":
                     values[f"probe/{name}"] = probe_figure(r)
+                    if "null_R@1" in r:  # retrieval's empirical null: the media blanked
+                        values[f"probe/{name}_null"] = r["null_R@1"]
             self.by_arm[self.key(**arm)][rec["run"].get("seed")] = values
 
     @staticmethod
@@ -182,7 +184,14 @@ def floors_table(runs: Runs) -> str:
 
 
 def probes_table(runs: Runs, budget: dict) -> str:
-    names = ("same_class_wrong_instance", "same_length_caption", "blank_audio", "blank_frame", "retrieval")
+    names = (
+        "same_class_wrong_instance",
+        "same_length_caption",
+        "blank_audio",
+        "blank_frame",
+        "retrieval",
+        "retrieval_null",
+    )
     out = [f"#### Hard-negative probes per door (test split, budget {budget['flops']:.1e})", ""]
     head = ["arm", "n", *(h for h, _ in PARAMS), *names]
     out += ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]

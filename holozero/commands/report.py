@@ -218,10 +218,16 @@ def probe_lines(rows: list[dict], records: list[dict]) -> list[str]:
         for name, r in (rec.get("probes") or {}).items():
             if r.get("status") == "ok":
                 per_arm[arm_name(arm_of(rec["run"]))][name].append(probe_figure(r))
+                if "null_R@1" in r:  # the same model with the media blanked: the retrieval's null
+                    per_arm[arm_name(arm_of(rec["run"]))][f"{name} null"].append(r["null_R@1"])
     names = sorted({n for probes in per_arm.values() for n in probes})
     if not names:
         return []
-    lines = ["", "## Hard-negative probes (mean over seeds; bits/byte, retrieval: R@1)", ""]
+    lines = [
+        "",
+        "## Hard-negative probes (mean over seeds; bits/byte, retrieval: R@1 beside the media-blanked null)",
+        "",
+    ]
     lines += ["| arm | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
     for row in rows:
         probes = per_arm.get(row["arm"], {})

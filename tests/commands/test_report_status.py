@@ -36,3 +36,18 @@ def test_a_run_stopped_short_or_with_no_status_is_left_out_and_named(tmp_path):
     md = (out / "report" / "report.md").read_text()
     assert "| door=zero,seed=1 | fit stopped at step 6 of 12 |" in md
     assert "| door=zero,seed=2 | fit not finished |" in md
+
+
+def test_the_probe_table_puts_retrieval_beside_its_media_blanked_null(tmp_path):
+    out = tmp_path / "sweep"
+    out.mkdir()
+    (out / "spec.yaml").write_text(yaml.safe_dump({"grid": {"door": ["zero"], "seed": [0]}}))
+    _run(out, 0, {"state": "finished", "step": 12, "target_step": 12})
+    probes = out / "runs" / "door=zero,seed=0" / "lightning_logs" / "version_0" / "checkpoints" / "probes"
+    probes.mkdir(parents=True)
+    retrieval = {"status": "ok", "R@1": 0.5, "R@5": 1.0, "MRR": 0.75, "null_R@1": 0.125}
+    (probes / "test-step12.json").write_text(json.dumps({"probes": {"retrieval": retrieval}}))
+    report.main([str(out)])
+    md = (out / "report" / "report.md").read_text()
+    assert "| arm | retrieval | retrieval null |" in md
+    assert "| door=zero | +0.5000 (n=1) | +0.1250 (n=1) |" in md
