@@ -292,6 +292,8 @@ class HubMixin(ModelHubMixin, library_name="holozero", tags=list(TAGS)):  # (the
                 raise PretrainedFormatError(f"{model_id} has no {WEIGHTS}; pickle weights are never loaded") from None
         net = cls.from_config(config, source=str(Path(model_id) / CONFIG))
         shapes, tensors = read_safetensors(weights)
+        for key in net.legacy_slot_keys(shapes):  # an old per-byte export's never-trained slot tables
+            del shapes[key], tensors[key]
         check_weights(shapes, net, str(weights))
         net.load_state_dict(tensors)
         return net.to(map_location).eval()

@@ -43,6 +43,8 @@ def net_from_checkpoint(path: str | Path) -> tuple[ByteModel, dict]:
     ckpt = read_checkpoint(path)
     net = ByteModel.from_config(config_from_checkpoint(ckpt, path), source=f"{path} (holozero.model_config)")
     weights = {k.removeprefix("net."): v for k, v in ckpt["state_dict"].items() if k.startswith("net.")}
+    for key in net.legacy_slot_keys(weights):  # an old per-byte run's never-trained slot tables
+        del weights[key]
     check_weights({k: tuple(v.shape) for k, v in weights.items()}, net, f"checkpoint {path}")
     net.load_state_dict(weights)
     return net.eval(), ckpt

@@ -72,3 +72,20 @@ def test_an_old_per_byte_checkpoint_loads_without_its_slot_table():
     assert old.legacy_slot_keys(old_state) == []
     with pytest.raises(RuntimeError, match="slot_embed"):
         old.load_state_dict({k: v for k, v in old_state.items() if "slot" not in k})
+
+
+def test_an_old_per_byte_export_loads_without_its_slot_table(tmp_path):
+    """from_pretrained used to refuse it (the weights named a tensor the model no longer has)."""
+    from safetensors.torch import load_file, save_file
+
+    from models.hub import hub_config
+
+    door = {"class_path": "holozero.doors.ByteEmbedDoor", "init_args": {"K": 1, "dim": 64}}
+    body = {"class_path": "models.Decoder", "init_args": {"dim": 64, "n_layers": 1, "n_heads": 4}}
+    new = ByteModel.from_config(hub_config(door, body, {"per_byte": True}, (0, 16)))
+    new.save_pretrained(tmp_path)
+    tensors = load_file(tmp_path / "model.safetensors")
+    tensors["door.slot_embed.weight"] = torch.zeros(NUM_IDS, 64)  # what an old export also held
+    save_file(tensors, tmp_path / "model.safetensors")
+    loaded = ByteModel.from_pretrained(tmp_path)
+    assert all(torch.equal(v, new.state_dict()[k]) for k, v in loaded.state_dict().items())
