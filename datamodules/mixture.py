@@ -1,7 +1,7 @@
 """MixtureDataModule: text, captioned, audio and frame windows in set proportions, with one
 validation set per modality (so val/text_bpb, val/caption_bpb, val/audio_bpb and
 val/frame_bpb are all logged). With no arguments it trains on the embedded 3-modality
-corpus (English + Korean text; digit images with spoken captions; real video clips)."""
+corpus (English + Korean text; digit images with spoken captions; real and moving-digit video clips)."""
 
 from __future__ import annotations
 

@@ -127,5 +127,6 @@ def main(argv: list[str] | None = None) -> None:
     out = Path(args.out) if args.out else (run_dir or Path.cwd()) / f"evaluate-{args.split}-step{step}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1))
-    print(f"holozero evaluate: {args.split} split of {report['checkpoint']} (step {step})\n{table(report)}")
+    head = f"holozero evaluate: {args.split} split of {report['checkpoint']} (step {step}), scored in float32"
+    print(f"{head}\n{table(report)}")
     print(f"holozero evaluate: {out}")

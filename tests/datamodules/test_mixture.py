@@ -57,7 +57,7 @@ def test_frames_component_cuts_whole_frames():
     train = comp.build(None, BadItems("error"), SourceSplits())["train"]
     batch = train.sample(np.random.default_rng(1), 4)
     assert batch["ids"].shape == (4, 3 * 64) and batch["segment"].shape == (4, 64)
-    assert sorted(map(len, comp.files.values())) == [1, 1, 2]  # 4 clips: 2 / 1 / 1
+    assert sorted(map(len, comp.files.values())) == [1, 1, 2]  # 4 clips, 3 near-duplicate groups: 1 / 1 / 1
 
 
 def test_zlib_control_stores_the_compressed_documents(tmp_path):
