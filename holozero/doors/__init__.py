@@ -66,9 +66,18 @@ ABLATIONS: dict[str, list[str]] = {
     "zero_context_only": ["d2xor", "boundary"],
 }
 
-PRESETS: dict[str, DoorPreset] = {name: DoorPreset(cls) for name, cls in DOORS.items()} | {
-    name: DoorPreset(ZeroGroupsDoor, {"groups": groups}) for name, groups in ABLATIONS.items()
-}
+# hash_ngram at its default 4096 buckets per n-gram size holds ~48x byte_embed's learned input
+# parameters (6.3M at dim 448, K=8: about 1.5x the CPU map's body). Its parameter-matched arm
+# separates "hashing helps" from "millions more parameters help": 86 buckets for each of the 3
+# sizes make its hash tables 258 rows, as many as byte_embed's whole table (259 rows), so at any
+# dim and K the hashing adds what byte_embed has, no more.
+MATCHED_HASH_BUCKETS = 86
+
+PRESETS: dict[str, DoorPreset] = (
+    {name: DoorPreset(cls) for name, cls in DOORS.items()}
+    | {name: DoorPreset(ZeroGroupsDoor, {"groups": groups}) for name, groups in ABLATIONS.items()}
+    | {"hash_ngram_matched": DoorPreset(HashNgramDoor, {"buckets": MATCHED_HASH_BUCKETS})}
+)
 
 
 def build_door(name: str, **kwargs) -> Door:

@@ -15,6 +15,7 @@ EXPECTED = {
     "hsl_proj",
     "byte_embed",
     "hash_ngram",
+    "hash_ngram_matched",
     "raw_bits",
     "onehot",
     "random",
@@ -56,6 +57,8 @@ def make(name, K=4, dim=512, **kw):
 
 def test_registry_has_every_arm():
     assert set(PRESETS) == EXPECTED
+    matched, embed = (build_door(n, K=8, dim=448).learned_parameters for n in ("hash_ngram_matched", "byte_embed"))
+    assert matched - embed == 258 * (448 + 56)  # its hash tables: 258 rows, byte_embed's 259
     for name, cls in DOORS.items():
         assert cls.name == name and PRESETS[name].cls is cls
     for name, groups in ABLATIONS.items():  # ablations are presets of one class, not classes
