@@ -42,6 +42,11 @@ class RunStatus(Callback):
         self._immediate = False  # a second signal: stopped wherever it was, nothing saved
         self._previous: dict = {}
 
+    @property
+    def stop_requested(self) -> str | None:
+        """The signal that asked this run to stop, if one has."""
+        return self._pending
+
     # --- the last step is validated -----------------------------------------------------------
     def on_train_batch_end(self, trainer, lm, outputs, batch, batch_idx) -> None:
         if 0 < trainer.max_steps <= trainer.global_step or self._pending:

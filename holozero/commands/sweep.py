@@ -42,6 +42,7 @@ import itertools
 import json
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -249,6 +250,8 @@ def execute(spec: dict, run: dict, out: Path, threads: int) -> str:
         cmds = commands(spec, run, out)
         if last_checkpoint(root).exists():  # an unfinished run resumes where it stopped
             cmds[0] = cmds[0] + ["--ckpt_path", "last"]
+        elif (root / "lightning_logs").exists():  # nothing to resume from: start it over, in version_0
+            shutil.rmtree(root / "lightning_logs")
         lines = [f"cd {shlex.quote(spec['folder'])}", *map(shlex.join, cmds)]
         (root / "command.txt").write_text("\n".join(lines) + "\n")
         result = "done"

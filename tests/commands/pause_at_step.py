@@ -19,5 +19,6 @@ class PauseAtStep(Callback):
         if trainer.global_step == self.step:
             Path(self.marker).write_text("ready")
             deadline = time.monotonic() + 60
-            while not trainer.received_sigterm and time.monotonic() < deadline:
+            status = next(c for c in trainer.callbacks if type(c).__name__ == "RunStatus")
+            while not (trainer.received_sigterm or status.stop_requested) and time.monotonic() < deadline:
                 time.sleep(0.01)
