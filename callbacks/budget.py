@@ -22,13 +22,22 @@ class BudgetStop(Callback):
     bytes budget stops the run at the step nearest to it (the expected FLOPs of a batch are the
     module's ``flops_per_batch``, forward + backward counted on the meta device, × processes;
     bytes are every input byte of every window, prefix + stream); a seconds budget stops it
-    after the first step at which the wall-clock time is spent."""
+    after the first step at which the wall-clock time is spent. val_every_flops: validate every
+    this many training FLOPs (the nearest step) instead of every ``val_check_interval`` steps."""
 
-    def __init__(self, flops: float | None = None, seconds: float | None = None, train_bytes: float | None = None):
-        for name, value in (("flops", flops), ("seconds", seconds), ("train_bytes", train_bytes)):
+    def __init__(
+        self,
+        flops: float | None = None,
+        seconds: float | None = None,
+        train_bytes: float | None = None,
+        val_every_flops: float | None = None,
+    ):
+        values = (("flops", flops), ("seconds", seconds), ("train_bytes", train_bytes))
+        for name, value in (*values, ("val_every_flops", val_every_flops)):
             if value is not None and value <= 0:
                 raise ValueError(f"budget {name} must be positive, got {value}")
         self.flops, self.seconds, self.train_bytes = flops, seconds, train_bytes
+        self.val_every_flops = val_every_flops
         self.spent = {"flops": 0.0, "seconds": 0.0, "train_bytes": 0.0}
         self.stop_step: int | None = None  # the horizon of a FLOPs / bytes budget
         self._t0: float | None = None
@@ -60,6 +69,16 @@ class BudgetStop(Callback):
 
     def on_train_start(self, trainer, pl_module) -> None:
         self._t0 = time.perf_counter() - self.spent["seconds"]  # resumed runs keep what they spent
+        if self.val_every_flops is not None:  # after Lightning has set its own interval from the config
+            trainer.val_check_batch = self.validation_interval(ensure_flops_per_batch(trainer, pl_module), trainer)
+
+    def validation_interval(self, flops_per_batch: float | None, trainer) -> int:
+        """Steps between validations that put them at the same training FLOPs in every arm:
+        the nearest whole step to ``val_every_flops`` (so arms at different FLOPs per step, and
+        runs at different budgets, log their curves at one set of FLOP points)."""
+        if not flops_per_batch:
+            raise ValueError("budget.val_every_flops needs the FLOPs of a batch (the data module gives no shapes)")
+        return max(1, int(self.val_every_flops / (flops_per_batch * trainer.world_size) + 0.5))
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         if not self.active:

@@ -26,6 +26,37 @@ def test_budget_stops_at_the_named_budget():
     assert math.isfinite(b.spent["flops"])
 
 
+def test_validation_every_flops_is_the_nearest_whole_step():
+    from types import SimpleNamespace
+
+    one = SimpleNamespace(world_size=1)
+    assert BudgetStop(val_every_flops=350).validation_interval(100, one) == 4  # 3.5 steps: halves up
+    assert BudgetStop(val_every_flops=340).validation_interval(100, one) == 3
+    assert BudgetStop(val_every_flops=10).validation_interval(100, one) == 1  # at least every step
+    assert BudgetStop(val_every_flops=400).validation_interval(100, SimpleNamespace(world_size=2)) == 2
+    with pytest.raises(ValueError, match="must be positive"):
+        BudgetStop(val_every_flops=-1)
+
+
+@pytest.mark.slow
+def test_validation_at_flop_points_in_a_real_run(tmp_path):
+    every = 2.5e8
+    run_cli(
+        [
+            "fit", "--config", str(ROOT / "configs" / "sweeps" / "tiny_text.yaml"),
+            "--trainer.default_root_dir", str(tmp_path), "--trainer.max_steps", "20",
+            "--budget.val_every_flops", str(every), "--trainer.enable_progress_bar", "false",
+            "--data.init_args.cache_dir", str(tmp_path / "cache"),
+        ]
+    )  # fmt: skip
+    tags = read_scalars(next((tmp_path / "lightning_logs").iterdir()))
+    flops = tags["model/flops_per_batch"][0][1]
+    interval = int(every / flops + 0.5)
+    assert 1 < interval < 20
+    expected = [*range(interval, 20 + 1, interval)]
+    assert [s for s, _ in tags["val/bpb"]] == expected + ([20] if expected[-1] != 20 else [])
+
+
 @pytest.mark.slow
 def test_budget_ends_a_real_run_and_its_schedule(tmp_path):
     run_cli(
