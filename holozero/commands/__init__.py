@@ -69,8 +69,10 @@ def run(argv: list[str], from_command_line: bool = False) -> None:
         return importlib.import_module(f"{__name__}.{command}").main(argv[1:])
     if command in LIGHTNING or command.startswith("-"):
         from .cli import main as lightning_main
+        from .process_group import end_process_group
 
-        return lightning_main(None if from_command_line else argv)  # LightningCLI reads sys.argv itself
+        lightning_main(None if from_command_line else argv)  # LightningCLI reads sys.argv itself
+        return end_process_group()  # a DDP command's group, before interpreter exit can abort on it
     raise UsageError("holozero", f"unknown command {command!r}{suggest(command, [*LIGHTNING, *own])}")
 
 
