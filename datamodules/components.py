@@ -22,6 +22,7 @@ from .errors import BadItemError
 from .frames import video_frames
 from .sources import CaptionSource, SequenceSource, StreamSource
 from .splits import SPLITS, SourceSplits
+from .window_fit import captioned_warnings
 
 
 @dataclass
@@ -173,6 +174,14 @@ class CaptionedComponent(CaptionLayout):
                 "audio PAD-completed": it.total("audio_padded"),
             }
         return out
+
+    def fit_warnings(self, K: int) -> list[str]:
+        """Warnings for own data (``metadata``) the window keeps under half of or cuts the captions
+        of often (``window_fit.py``); the embedded corpus's short windows are its design."""
+        if not self.metadata:
+            return []
+        counts = np.concatenate([self.items[s].counts for s in SPLITS])
+        return captioned_warnings("captioned", counts, self, K)
 
 
 def _split_keys(files: tuple[str, ...], group) -> tuple[str, ...]:
