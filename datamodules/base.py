@@ -124,6 +124,9 @@ class WindowDataModule(L.LightningDataModule):
             self.train_sources[name], self.val_sources[name], self.test_sources[name] = (built[name][s] for s in SPLITS)
         self.summary = self.dataset_summary()
         rank_zero_info("holozero: dataset summary\n" + format_summary(self.summary))
+        for component in parts.values():  # what a user should know of their data: one line each
+            for line in getattr(component, "data_warnings", lambda K: [])(self.K):
+                rank_zero_info(f"holozero: warning: {line}")
         if self.bad_items.skipped:
             lines = "\n".join(f"  {path}: {reason}" for path, reason in self.bad_items.skipped)
             rank_zero_warn(f"holozero: skipped {len(self.bad_items.skipped)} bad item(s) (on_bad_item=skip):\n{lines}")

@@ -6,7 +6,9 @@ is ever used as a separator. ``split="documents"`` assigns whole documents (neve
 to the splits with a fixed seed; ``split="contiguous"`` (the default for a single file, the
 enwik8 convention) cuts the one id stream into contiguous train | val | test ranges and
 records the boundaries. The cache key covers every input file's path, size and modification
-time plus the split settings, so a changed corpus is rebuilt, never reused.
+time plus the split settings, so a changed corpus is rebuilt, never reused. A file that looks
+binary (``binary_files.py``) is stored like any other and recorded in ``meta["binary_files"]``,
+for the warning and the summary's count.
 
 An empty or unreadable file is a bad item: an error naming it, or a counted skip under
 ``on_bad_item: skip``; nothing is dropped without a word.
@@ -27,11 +29,12 @@ import numpy as np
 
 from holozero.specials import EOS, NUM_BYTES
 
+from .binary_files import looks_binary
 from .cache import build_once
 from .errors import BadItemError
 from .splits import SPLITS, assign, contiguous_bounds
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: meta records the files that look binary
 SPLIT_MODES = ("auto", "documents", "contiguous")
 
 
@@ -102,18 +105,24 @@ def readable_documents(files: list[Path], on_bad) -> list[Path]:
     return kept
 
 
-def _read(f: Path, transform: str) -> np.ndarray:
+def _read(f: Path, transform: str) -> tuple[np.ndarray, str | None]:
+    """(the document's ids, why the file looks binary or None: judged on the file as given)."""
     raw = f.read_bytes()
+    binary = looks_binary(raw)
     if transform == "zlib":  # the compressed-bytes control: same content, near-uniform bytes
         raw = zlib.compress(raw, 9)
-    return np.frombuffer(raw, dtype=np.uint8).astype(np.uint16)
+    return np.frombuffer(raw, dtype=np.uint8).astype(np.uint16), binary
 
 
-def _write_documents(path: Path, files: list[Path], transform: str) -> np.ndarray:
-    """Write every document followed by EOS; returns the id stream (held in memory once)."""
+def _write_documents(path: Path, files: list[Path], transform: str, binary: dict) -> np.ndarray:
+    """Write every document followed by EOS; returns the id stream (held in memory once) and
+    records each file that looks binary in ``binary`` (path -> why)."""
     parts = []
     for f in files:
-        parts += [_read(f, transform), np.array([EOS], dtype=np.uint16)]
+        ids, why = _read(f, transform)
+        parts += [ids, np.array([EOS], dtype=np.uint16)]
+        if why:
+            binary[str(f)] = why
     ids = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint16)
     ids.tofile(path)
     return ids
@@ -157,14 +166,15 @@ def build_store(
     def build(tmp: Path) -> None:
         meta = {"version": FORMAT_VERSION, "split": mode, "val_fraction": val_fraction}
         meta |= {"test_fraction": test_fraction, "split_seed": split_seed, "transform": transform}
+        binary: dict[str, str] = {}
         if mode == "documents":
             for name in SPLITS:
                 chosen = [f for f, w in zip(files, where, strict=True) if w == name]
-                ids = _write_documents(tmp / f"{name}.u16", chosen, transform)
+                ids = _write_documents(tmp / f"{name}.u16", chosen, transform, binary)
                 meta[name] = {"documents": len(chosen), "ids": int(ids.size), "bytes": int((ids < NUM_BYTES).sum())}
                 meta[name]["files"] = [str(f) for f in chosen]
         else:
-            ids = _write_documents(tmp / "all.u16", files, transform)
+            ids = _write_documents(tmp / "all.u16", files, transform, binary)
             (tmp / "all.u16").unlink()
             train_end, val_end = contiguous_bounds(ids.size, val_fraction, test_fraction)
             meta["bounds"] = {"train": [0, train_end], "val": [train_end, val_end], "test": [val_end, int(ids.size)]}
@@ -172,6 +182,7 @@ def build_store(
                 ids[lo:hi].tofile(tmp / f"{name}.u16")
                 meta[name] = {"documents": None, "ids": hi - lo, "bytes": int((ids[lo:hi] < NUM_BYTES).sum())}
                 meta[name]["files"] = [str(f) for f in files]
+        meta["binary_files"] = binary
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
 
     build_once(root, "meta.json", build)

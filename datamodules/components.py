@@ -23,6 +23,9 @@ from .errors import BadItemError
 from .frames import thumbnails, video_frames
 from .sources import CaptionSource, SequenceSource, StreamSource
 from .splits import SPLITS, SourceSplits, near_duplicate_groups
+from .window_fit import captioned_warnings
+
+NAMED_BINARY = 20  # binary-looking documents named one a line; the rest are counted in one line
 
 
 @dataclass
@@ -99,7 +102,27 @@ class TextComponent:
 
     def summary(self) -> dict:
         m = self.store.meta
-        return {s: {"items": m[s]["documents"] or 1, "bytes": m[s]["bytes"]} for s in SPLITS}
+        binary = m["binary_files"]
+        return {
+            s: {
+                "items": m[s]["documents"] or 1,
+                "bytes": m[s]["bytes"],
+                "binary files": len(set(m[s]["files"]) & set(binary)),
+            }
+            for s in SPLITS
+        }
+
+    def data_warnings(self, K: int) -> list[str]:
+        """One line per document that looks binary (kept and trained on as it is: any bytes are a
+        feature), up to ``NAMED_BINARY``; the synthetic controls are bytes by design."""
+        if self.control in ("uniform", "markov"):
+            return []
+        found = self.store.meta["binary_files"]
+        lines = [f"text: {path} looks binary ({why}); its bytes train as they are" for path, why in found.items()]
+        if len(lines) > NAMED_BINARY:
+            rest = len(lines) - NAMED_BINARY
+            lines = lines[:NAMED_BINARY] + [f"text: {rest:,} more files look binary (meta.json of {self.store.root})"]
+        return lines
 
 
 @dataclass
@@ -174,6 +197,14 @@ class CaptionedComponent(CaptionLayout):
                 "audio PAD-completed": it.total("audio_padded"),
             }
         return out
+
+    def data_warnings(self, K: int) -> list[str]:
+        """Warnings for own data (``metadata``) the window keeps under half of or cuts the captions
+        of often (``window_fit.py``); the embedded corpus's short windows are its design."""
+        if not self.metadata:
+            return []
+        counts = np.concatenate([self.items[s].counts for s in SPLITS])
+        return captioned_warnings("captioned", counts, self, K)
 
 
 def _split_keys(files: tuple[str, ...], group) -> tuple[str, ...]:

@@ -23,7 +23,7 @@ LIGHTNING = {
     "predict": "per-byte losses of a checkpoint",
 }
 # ours, beside Lightning's subcommands; a name whose module is not installed is left out
-OWN = ("generate", "sweep", "report", "analyze", "evaluate", "export")
+OWN = ("generate", "sweep", "report", "analyze", "evaluate", "export", "summary", "events", "doors")
 
 
 def own_commands() -> dict[str, Path]:
@@ -36,7 +36,7 @@ def own_commands() -> dict[str, Path]:
     return found
 
 
-def summary(source: Path) -> str:
+def first_sentence(source: Path) -> str:
     """The first sentence of a command module's docstring, read without importing it."""
     doc = ast.get_docstring(ast.parse(source.read_text(encoding="utf-8"))) or ""
     text = " ".join(doc.split("\n\n")[0].split()).replace("``", "")
@@ -47,7 +47,7 @@ def summary(source: Path) -> str:
 
 def usage() -> str:
     own = own_commands()
-    rows = dict(LIGHTNING) | {name: summary(path) for name, path in own.items()}
+    rows = dict(LIGHTNING) | {name: first_sentence(path) for name, path in own.items()}
     width = max(map(len, rows))
     lines = [
         "usage: holozero COMMAND [options]   (holozero COMMAND --help for a command's options)",
@@ -69,8 +69,10 @@ def run(argv: list[str], from_command_line: bool = False) -> None:
         return importlib.import_module(f"{__name__}.{command}").main(argv[1:])
     if command in LIGHTNING or command.startswith("-"):
         from .cli import main as lightning_main
+        from .process_group import end_process_group
 
-        return lightning_main(None if from_command_line else argv)  # LightningCLI reads sys.argv itself
+        lightning_main(None if from_command_line else argv)  # LightningCLI reads sys.argv itself
+        return end_process_group()  # a DDP command's group, before interpreter exit can abort on it
     raise UsageError("holozero", f"unknown command {command!r}{suggest(command, [*LIGHTNING, *own])}")
 
 

@@ -1,7 +1,8 @@
-"""Read a run's TensorBoard scalars with TensorBoard's own event reader.
+"""``holozero events RUN_DIR [TAG ...]``: a run's logged scalars, read with TensorBoard's own
+event reader.
 
-python -m holozero.commands.events lightning_logs/version_0                  # last value of every tag
-python -m holozero.commands.events lightning_logs/version_0 val/binding_gap  # every value of one tag
+    holozero events lightning_logs/version_0                  # the last value of every tag
+    holozero events lightning_logs/version_0 val/binding_gap  # every value of one tag, by step
 """
 
 from __future__ import annotations
@@ -23,15 +24,26 @@ def read_scalars(run_dir: str | Path) -> dict[str, list[tuple[int, float]]]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = sys.argv[1:] if argv is None else argv
-    if not args:
-        raise SystemExit(__doc__)
-    scalars = read_scalars(args[0])
-    for tag in args[1:] or sorted(scalars):
+    import argparse
+
+    from .args import CommandParser
+    from .errors import suggest
+
+    p = CommandParser(prog="holozero events", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("run", metavar="RUN_DIR", help="a run folder holding TensorBoard event files")
+    p.add_argument(
+        "tags", metavar="TAG", nargs="*", default=[], help="print every value of these tags (default: every tag's last)"
+    )
+    args = p.parse_args(sys.argv[1:] if argv is None else argv)
+    scalars = read_scalars(args.run)
+    for tag in args.tags:
         if tag not in scalars:
-            raise SystemExit(f"tag {tag!r} not in {args[0]}; tags: {', '.join(sorted(scalars))}")
-        values = scalars[tag] if len(args) > 1 else scalars[tag][-1:]
-        for step, value in values:
+            raise ValueError(
+                f"tag {tag!r} is not logged in {args.run}{suggest(tag, scalars)}; "
+                f"`holozero events {args.run}` lists every tag"
+            )
+    for tag in args.tags or sorted(scalars):
+        for step, value in scalars[tag] if args.tags else scalars[tag][-1:]:
             print(f"{tag}\tstep {step}\t{value:.6g}")
 
 

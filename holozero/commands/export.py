@@ -7,7 +7,8 @@ weights, config, model card). Anyone loads it with ``ByteModel.from_pretrained(D
                           the special ids, the training window layout, the format version
     README.md             a model card from the run: door, learned input parameters, data, steps,
                           val and test bpb per segment and the binding gap (the run's TensorBoard
-                          events), the config that trained it, the license
+                          events), the whole-split bpb and floors of ``holozero evaluate`` of this
+                          checkpoint's step when the run holds them, the config, the license
     training_config.yaml  the run's config.yaml, when it is beside the checkpoint
 
 The folder is loaded back and compared tensor by tensor before the command returns.
@@ -66,6 +67,26 @@ def results_section(figures: dict[str, float], read: list[Path], step: int) -> s
         note += " Binding gap: caption bpb with another item's conditioning minus caption bpb with its own."
     note += " Read from the TensorBoard events in " + ", ".join(f"`{p.name}`" for p in read) + "."
     return "## Results\n\n" + "\n".join(rows) + "\n\n" + note
+
+
+def evaluate_section(ckpt: Path, step: int) -> str | None:
+    """The ``holozero evaluate`` reports of this checkpoint's step in its run folder (the figure
+    to report: every byte of a split scored once), beside their compressor floors; None when
+    the run holds none."""
+    from .evaluate import table
+    from .evaluations import evaluations
+
+    found = evaluations(run_dir_of(ckpt), step)
+    if not found:
+        return None
+    parts = ["## Whole-split evaluation"]
+    for path, report in found:
+        parts.append(
+            f"`holozero evaluate` of the {report.get('split', '?')} split at step {step} (`{path.name}`): every byte "
+            "of the split scored exactly once by sliding windows, in bits per byte, beside the floors of zlib -9, "
+            "bz2 -9, xz -9e and PPMd (order 6) on the same bytes.\n\n" + table(report)
+        )
+    return "\n\n".join(parts)
 
 
 def data_paths(node) -> list[str]:
@@ -134,6 +155,7 @@ def export(ckpt_path: str | Path, out: str | Path, license: str = "mit", overwri
     config_text = config_file.read_text() if config_file.is_file() else None
     figures, read = results(ckpt, step)
     sections = [run_section(ckpt, step, config_text), results_section(figures, read, step)]
+    sections += [text for text in [evaluate_section(ckpt, step)] if text]
     net.save_pretrained(out, model_card_kwargs={"sections": sections, "license": license})
     if config_text:
         (out / "training_config.yaml").write_text(config_text)

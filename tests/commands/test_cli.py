@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -214,10 +216,16 @@ def test_seeds_give_different_reproducible_runs(tmp_path, tiny_corpus):
     assert one != two
 
 
+@pytest.fixture(scope="module")
+def embedded_cache(tmp_path_factory):
+    """One cache for the tests on the embedded corpus: the first of them builds it there."""
+    return tmp_path_factory.mktemp("embedded_cache")
+
+
 @pytest.mark.slow
-def test_mixture_on_the_embedded_corpus_logs_every_modality(tmp_path, monkeypatch):
+def test_mixture_on_the_embedded_corpus_logs_every_modality(tmp_path, monkeypatch, embedded_cache):
     """The default data of the shipped configs: built offline from packages, all four bpbs."""
-    monkeypatch.setenv("HOLOZERO_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("HOLOZERO_CACHE", str(embedded_cache))
     run_cli(
         [
             "fit",
@@ -241,3 +249,23 @@ def test_mixture_on_the_embedded_corpus_logs_every_modality(tmp_path, monkeypatc
     for seg in ("text", "caption", "audio", "frame"):
         assert f"val/{seg}_bpb" in tags, sorted(tags)
     assert tags["data/skipped_items"][0][1] == 0
+
+
+@pytest.mark.slow
+def test_the_smoke_config_shows_every_part_of_the_pipeline(tmp_path, monkeypatch, embedded_cache, caplog):
+    """configs/smoke.yaml as shipped: training on all four modalities, validation, the binding
+    gap, the probes and the end-of-run summary (its time: README, measured with /usr/bin/time)."""
+    monkeypatch.setenv("HOLOZERO_CACHE", str(embedded_cache))
+    with caplog.at_level(logging.INFO):
+        run_cli(["fit", "--config", str(CONFIGS / "smoke.yaml"), "--trainer.default_root_dir", str(tmp_path)])
+    run = tmp_path / "lightning_logs" / "version_0"
+    tags = scalars(run)
+    assert max(s for s, _ in tags["train/loss"]) >= 30
+    assert len(tags["val/bpb"]) == 2
+    for seg in ("text", "caption", "audio", "frame"):
+        assert f"val/{seg}_bpb" in tags, sorted(tags)
+    assert {"val/binding_gap/both", "val/binding_gap/audio", "val/binding_gap/frame"} <= set(tags)
+    probes = json.loads((run / "checkpoints" / "probes" / "val-step40.json").read_text())["probes"]
+    assert any(p["status"] == "ok" for p in probes.values())
+    summary = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("holozero fit: 40 steps"))
+    assert "caption_bpb" in summary and "binding_gap" in summary

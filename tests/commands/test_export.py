@@ -95,6 +95,28 @@ def test_export_loads_back_to_the_checkpoints_model(run, tmp_path):
 
 
 @pytest.mark.slow
+def test_the_card_carries_the_whole_split_evaluation_of_the_checkpoints_step(run, tmp_path):
+    _, ckpt = run
+    run_dir = ckpt.parent.parent
+    run_cli(["evaluate", "--ckpt_path", str(ckpt), "--no_progress"])
+    written = run_dir / "evaluate-test-step6.json"
+    elsewhere = run_dir / "evaluate-val-step3.json"  # another step's figures are another model's
+    try:
+        report = json.loads(written.read_text())
+        older = report | {"step": 3, "segments": {"text": report["segments"]["text"] | {"bpb": 99.0}}}
+        elsewhere.write_text(json.dumps(older))
+        run_cli(["export", "--ckpt_path", str(ckpt), "--out", str(tmp_path / "m")])
+    finally:
+        written.unlink(missing_ok=True), elsewhere.unlink(missing_ok=True)
+    card = (tmp_path / "m" / "README.md").read_text()
+    text, floors = report["segments"]["text"], report["floors"]["text"]
+    assert "## Whole-split evaluation" in card and "`evaluate-test-step6.json`" in card
+    assert f"| text | {text['bpb']:.4f} | {text['bytes_scored']:,} | {text['bytes_in_split']:,} |" in card
+    assert f"| {floors['zlib']:.4f} | {floors['bz2']:.4f} | {floors['xz']:.4f} | {floors['ppmd']:.4f} |" in card
+    assert "99.0000" not in card and "evaluate-val-step3" not in card
+
+
+@pytest.mark.slow
 def test_generate_and_export_from_the_command_line(run, tmp_path, capsys):
     _, ckpt = run
     out = tmp_path / "m"

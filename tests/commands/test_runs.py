@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 import yaml
 from helpers import run_cli, scalars, tiny_fit_args, write_docs
 
@@ -129,3 +130,14 @@ def test_ddp_validate_writes_the_same_figures_into_the_run_without_noise(corpus,
     assert figures["ddp"] == figures["single"]
     assert sorted(p.name for p in run0.parent.iterdir()) == ["version_0"]
     assert yaml.safe_load((run0 / "validate_config.yaml").read_text())["trainer"]["strategy"] == "ddp"
+
+
+@pytest.mark.slow
+def test_a_ddp_command_ends_its_process_group(corpus, tmp_path):
+    """Lightning destroys only an NCCL group (at exit); a gloo group alive at interpreter exit
+    aborted a 2-process validate now and then ("terminate called without an active exception",
+    exit −6: scripts/ddp_exit_loop.py). The command ends the group itself when it succeeds."""
+    ddp = ["--trainer.strategy", "ddp", "--trainer.devices", "1", "--trainer.accelerator", "cpu"]
+    run_cli(["fit", *tiny_fit_args(corpus, tmp_path / "runs", steps=2, val_every=2), *ddp])
+    assert (tmp_path / "runs" / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt").is_file()
+    assert not torch.distributed.is_initialized()

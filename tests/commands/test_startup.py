@@ -29,5 +29,5 @@ def test_top_level_help_lists_every_command(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "holozero", "--help"], cwd=tmp_path, capture_output=True, text=True, check=True
     )
-    for command in ("fit", "validate", "test", "generate", "sweep", "report", "analyze"):
+    for command in ("fit", "validate", "test", "generate", "sweep", "report", "analyze", "summary", "events", "doors"):
         assert f"\n  {command} " in done.stdout, done.stdout

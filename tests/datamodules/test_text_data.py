@@ -197,3 +197,46 @@ def test_a_split_shorter_than_a_window_names_the_split_its_bytes_and_files(tmp_p
         ValueError, match=r"the text (val|test) split has 5 bytes .* fewer than one window of 16 .*2\.txt"
     ):
         dm.setup()
+
+
+def test_binary_looking_documents_train_as_they_are_and_are_named_once_and_counted(docs, tmp_path, caplog):
+    """An ELF executable named .txt and a file with NUL bytes among text files: kept (any bytes
+    are a feature), each named in one line with why, and counted in the dataset summary."""
+    import logging
+
+    from datamodules import TextDataModule
+    from datamodules.components import TextComponent
+
+    folder, texts = docs
+    elf = b"\x7fELF\x02\x01\x01" + bytes(range(1, 60))  # an ELF header, no NUL after it
+    (folder / "tool.txt").write_bytes(elf)
+    (folder / "utf16.txt").write_bytes("hi there".encode("utf-16-le"))  # 8 NUL bytes in 16
+
+    def module():
+        text = TextComponent(paths=[str(folder)], context_bytes=4, stream_bytes=4, val_fraction=0.2, test_fraction=0.2)
+        dm = TextDataModule(text=text, K=2, cache_dir=str(tmp_path / "c"))
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            dm.setup()
+        return dm, [line for r in caplog.records for line in r.getMessage().splitlines() if "looks binary" in line]
+
+    for _ in ("built", "read back from the cache"):
+        dm, lines = module()
+        assert sorted(lines) == [
+            f"holozero: warning: text: {(folder / 'tool.txt').resolve()} looks binary (an ELF executable); "
+            "its bytes train as they are",
+            f"holozero: warning: text: {(folder / 'utf16.txt').resolve()} looks binary (8 NUL bytes in 16); "
+            "its bytes train as they are",
+        ]
+        assert sum(dm.summary["text"][s]["binary files"] for s in SPLITS) == 2
+        assert sum(dm.summary["text"][s]["bytes"] for s in SPLITS) == sum(map(len, texts)) + len(elf) + 16
+
+
+def test_what_looks_binary():
+    from datamodules.binary_files import looks_binary
+
+    assert looks_binary("안녕하세요, world\n\tdef f(): ...".encode()) is None
+    assert looks_binary(b"\x89PNG\r\n\x1a\n....") == "a PNG image"
+    assert looks_binary(b"%PDF-1.7\n") == "a PDF document" and looks_binary(b"\x1f\x8b\x08") == "gzip data"
+    assert looks_binary(b"PK\x03\x04rest") == "a zip archive"
+    assert looks_binary(b"text\x00and more\x00") == "2 NUL bytes in 14"
