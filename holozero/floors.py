@@ -20,6 +20,8 @@ PPMD_ORDER = 6
 PPMD_MEMORY = 1 << 28  # 256 MiB of model memory, so a split of tens of MB is modelled without restarts
 XZ_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME}]  # the filter chain of xz -9e
 
+# what an evaluate.json written before CONVENTION holds (no "floor_convention" key)
+CONTAINER_CONVENTION = "floors from an older `holozero evaluate`: each compressor's container bytes included"
 CONVENTION = (
     "floors count each compressor's bits for the content, not its container: raw deflate (no zlib "
     "header or Adler-32), raw LZMA2 (no .xz container; its chunk headers and end marker not counted), "

@@ -22,6 +22,8 @@ import argparse
 import json
 from pathlib import Path
 
+from holozero.floors import CONTAINER_CONVENTION
+
 
 def build_data(config: Path):
     """The data module of a run, from its saved ``config.yaml`` (set up, every split built)."""
@@ -83,7 +85,7 @@ def table(report: dict) -> str:
         cells += [f"{f[n]:.4f}" if n in f else "" for n in names]
         cells += [f"{f['entropy_rate']:.4f}" if "entropy_rate" in f else ""] if exact else []
         lines.append("| " + " | ".join(map(str, cells)) + " |")
-    lines += ["", f"Floors in bits per byte; {report['floor_convention']}."]
+    lines += ["", f"Floors in bits per byte; {report.get('floor_convention', CONTAINER_CONVENTION)}."]
     return "\n".join(lines)
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from holozero.floors import CONTAINER_CONVENTION
 from holozero.stats import mean_interval, paired_difference
 
 from .args import CommandParser
@@ -51,7 +52,7 @@ def arm_name(arm: dict) -> str:
 
 
 # what an evaluate.json without a floor_convention holds: floors written before issue #25
-CONTAINER_FLOORS = "floors from an older `holozero evaluate`: each compressor's container bytes included"
+CONTAINER_FLOORS = CONTAINER_CONVENTION
 
 
 def evaluated(path: Path) -> dict[str, float]:

@@ -97,7 +97,7 @@ def evaluate_tables(run: Path) -> list[str]:
             f"holozero evaluate: the whole {report.get('split', '?')} split of step {report.get('step', '?')} "
             f"({path.name}); floors: zlib -9, bz2 -9, xz -9e, PPMd order 6 on the same bytes",
         ]
-        lines += ["  " + line for line in table(report).splitlines()]
+        lines += [("  " + line) if line else line for line in table(report).splitlines()]
     return lines
 
 

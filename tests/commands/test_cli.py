@@ -143,8 +143,8 @@ def _fit(tmp: Path, paths: list[str], extra: list[str], steps: int, seed: int = 
             *args,
             "--model.lr",
             "3e-3",
-            "--model.warmup_steps",
-            "20",
+            "--model.warmup_fraction",
+            str(min(20 / steps, 0.5)),  # 20 steps of warmup, at most half the run
             "--data.init_args.cache_dir",
             str(tmp / "cache"),
             *extra,
