@@ -75,7 +75,8 @@ class Campaign:
             c["stage"] = stage or c["stage"]
             c["elapsed_s"] = time.time() - self.t0
             if self.runner is not None:
-                self.results["runs"] = list(self.runner.records.values())
+                # copies: the runner's threads go on filling their records while this is written
+                self.results["runs"] = [dict(r) for r in list(self.runner.records.values())]
             if archive and (self.work / "spec.yaml").exists():
                 try:
                     c["archive_bytes"] = results.archive(self.work, self.out)
@@ -118,7 +119,8 @@ class Campaign:
                 measured |= {"startup_s": s.fallback_startup_s, "val_pass_s": s.fallback_val_pass_s}
             self.save("probe")
             self.log(f"probe: {measured['level']} runs at once; step s {measured['step_s']}")
-            # test + evaluate are two more process start-ups each: at least that, until a run measures it
+            # test and evaluate: two more process start-ups side by side on a busy machine, then their
+            # work; twice the measured start-up at least, until a finished run measures it
             post = max(s.post_prior_s, 2 * measured["startup_s"])
             rates = Rates(measured["step_s"], measured["startup_s"], measured["val_pass_s"], post)
             compiled = bool((measured.get("compile") or {}).get("pays"))

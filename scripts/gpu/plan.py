@@ -171,8 +171,8 @@ def compile_decision(eager_s: float, compiled_s: float | None, cost_s: float | N
     whole = eager_s * steps
     if cost_s is None or compiled_s is None:
         reason = (
-            f"not compiled within {cap_s:.0f} s beyond an eager start-up, while a whole run's eager steps take "
-            f"{whole:.0f} s" + (": it cannot pay" if cap_s >= whole else ": not measured further, not used")
+            f"not compiled within {cap_s:.1f} s beyond an eager start-up, while a whole run's eager steps take "
+            f"{whole:.1f} s" + (": it cannot pay" if cap_s >= whole else ": not measured further, not used")
         )
         return {"pays": False, "reason": reason, "break_even_steps": None}
     gain = eager_s - compiled_s
