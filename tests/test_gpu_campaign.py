@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from gpu import bundle_list, results  # noqa: E402
 from gpu import runner as runner_module  # noqa: E402
-from gpu.bundle import install  # noqa: E402
+from gpu.bundle import absent_here, install  # noqa: E402
 from gpu.plan import Job, Rates, choose_level, compile_decision, queue, schedule_of, write_spec  # noqa: E402
 from gpu.runner import Runner  # noqa: E402
 from gpu.settings import DRY_RUN, PUBLISHED  # noqa: E402
@@ -171,6 +171,19 @@ def test_install_puts_the_wheels_first_on_the_subprocess_path_and_unpacks_the_co
     code = "import holozero_bundle_probe as m; print(m.VALUE, m.__file__)"
     value, where = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True).stdout.split()
     assert value == "7" and Path(where).is_relative_to(tmp_path / "work" / "site")
+
+
+def test_the_campaign_itself_needs_nothing_the_bundle_carries():
+    """It runs before the bundle is installed: on the bare image, with only the image's packages."""
+    env = dict(os.environ, HOLOZERO_IMAGE_LIKE=absent_here(with_bundle=False))
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "scripts/gpu/image_like"), str(ROOT / "scripts"), str(ROOT)])
+    carried = "{'jsonargparse', 'av', 'soundfile', 'pyppmd', 'pytest'}"
+    code = f"import sys, gpu.campaign, gpu.publish; print(sorted({carried} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
+    blocked = subprocess.run([sys.executable, "-c", "import jsonargparse"], env=env, capture_output=True, text=True)
+    assert "No module named 'jsonargparse'" in blocked.stderr  # the stand-in for the image does hide it
 
 
 def test_a_missing_bundle_is_one_clear_error_on_the_gpu_path(tmp_path):

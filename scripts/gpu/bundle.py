@@ -24,16 +24,16 @@ IMAGE_LIKE = Path(__file__).with_name("image_like")
 IMPORTS = "import jsonargparse, docstring_parser, typeshed_client, soundfile, av, pyppmd, pytest, holozero"
 
 
-def absent_here() -> str:
+def absent_here(with_bundle: bool = True) -> str:
     """JSON for image_like/sitecustomize.py: the distributions installed here that are neither on
-    the image nor in the bundle, and the top-level modules only they provide."""
+    the image nor (``with_bundle``) in the bundle, and the top-level modules only they provide."""
     from importlib import metadata
 
     from packaging.utils import canonicalize_name
 
     from .bundle_list import IMAGE, bundle, closure
 
-    allowed = set(closure(IMAGE)) | set(bundle()) | {"holozero", "pip"}
+    allowed = set(closure(IMAGE)) | (set(bundle()) if with_bundle else set()) | {"holozero", "pip"}
     providers = metadata.packages_distributions()
     dists = {canonicalize_name(d) for ds in providers.values() for d in ds} - allowed
     modules = [m for m, ds in providers.items() if all(canonicalize_name(d) in dists for d in ds)]
