@@ -30,10 +30,11 @@ class BindingGapMonitor(Callback):
         source = captioned_source(trainer, stage)
         if source is None or trainer.sanity_checking:
             return
-        self.last = binding_gap(
-            lm, source, self.max_items, seed=self.seed, min_items=self.min_items,
-            rank=trainer.global_rank, world_size=trainer.world_size,
-        )  # fmt: skip
+        with trainer.precision_plugin.forward_context():  # the stage's precision, as its bpb (test: float32)
+            self.last = binding_gap(
+                lm, source, self.max_items, seed=self.seed, min_items=self.min_items,
+                rank=trainer.global_rank, world_size=trainer.world_size,
+            )  # fmt: skip
         for key, value in self.last["values"].items():
             lm.log(f"{stage}/{key}", value, sync_dist=False)  # already summed over processes
         missing = {v: s for v, s in self.last["status"].items() if s != "ok"}

@@ -28,7 +28,8 @@ class ProbeSuite(Callback):
 
     def _run(self, trainer, lm, stage: str) -> None:
         sources = getattr(trainer.datamodule, f"{stage}_sources", {}) or {}  # val in training, test in test
-        self.last = run_probes(lm, sources, self.max_items, self.candidates, self.min_items, self.seed)
+        with trainer.precision_plugin.forward_context():  # the stage's precision, as its bpb (test: float32)
+            self.last = run_probes(lm, sources, self.max_items, self.candidates, self.min_items, self.seed)
         for name, r in self.last.items():
             if r["status"] == "ok":
                 for key, value in r.items():
