@@ -115,9 +115,14 @@ class ByteLM(L.LightningModule):
 
     # --- steps -----------------------------------------------------------------------
     def on_train_batch_start(self, batch: dict, batch_idx: int) -> None:
-        # One numbering: the logging step is the optimizer step. Lightning restores its logging
-        # counter one short from a checkpoint written at a validation it did not schedule (the
-        # last step, a budget or a signal stop); with one batch per step the two must agree.
+        self._align_logging_step()
+
+    def _align_logging_step(self) -> None:
+        """One numbering: the step figures are logged at (and checkpoints record) is the optimizer
+        step. Lightning's logging counter lags it by one during a validation in training (it
+        counts the batch after validating) and comes back one short from a checkpoint written at
+        a validation it did not schedule (the last step, a budget or a signal stop); with one
+        batch per step the two must agree."""
         loop = self.trainer.fit_loop.epoch_loop
         if self.trainer.accumulate_grad_batches == 1 and loop._batches_that_stepped != self.global_step:
             loop._batches_that_stepped = self.global_step
@@ -149,6 +154,8 @@ class ByteLM(L.LightningModule):
 
     def on_validation_start(self) -> None:
         self.check_finite()
+        if self.trainer.state.fn == "fit" and not self.trainer.sanity_checking:
+            self._align_logging_step()
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         self.check_finite()  # raising here leaves the previous (good) checkpoint untouched
@@ -173,11 +180,6 @@ class ByteLM(L.LightningModule):
     def on_validation_epoch_end(self) -> None:
         self._log_bpb("val", self.val_bpb)
         self.log("system/peak_memory_mb", peak_memory_mb())
-        if self.trainer.state.fn == "fit" and not self.trainer.sanity_checking:
-            # One numbering: a validation in training is logged at the step its checkpoint and
-            # the fit summary record. Lightning would log it one lower (it validates before its
-            # logging step counts the batch); a metric named "step" is the step Lightning logs at.
-            self.log("step", float(self.global_step), sync_dist=True, reduce_fx="max")
 
     def test_step(self, batch: dict, batch_idx: int, dataloader_idx: int = 0) -> None:
         nats, targets = self._nats(batch)
