@@ -104,6 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--context", type=int, help="conditioning ids per window (default: each segment's training prefix)")
     p.add_argument("--stride", type=int, help="bytes scored per window (default: each segment's training stream)")
     p.add_argument("--batch_size", type=int, default=64)
+    p.add_argument("--device", default="cpu", help="where the network scores: cpu, cuda, cuda:1 ... (float32 on each)")
     p.add_argument("--out", help="JSON file (default: <run>/evaluate-<split>-step<N>.json)")
     p.add_argument("--no_progress", action="store_true")
     args = p.parse_args(argv)
@@ -111,6 +112,15 @@ def main(argv: list[str] | None = None) -> None:
         value = getattr(args, name)
         if value is not None and value < 1:
             p.error(f"--{name} must be ≥ 1, got {value}")
+
+    import torch
+
+    try:
+        device = torch.device(args.device)
+    except RuntimeError:
+        p.error(f"--device {args.device!r} is not a device (cpu, cuda, cuda:1, ...)")
+    if device.type == "cuda" and not torch.cuda.is_available():
+        p.error(f"--device {args.device}: no CUDA device here")
 
     from holozero.checkpoints import checkpoint_step
 
@@ -122,6 +132,7 @@ def main(argv: list[str] | None = None) -> None:
     if config is None or not config.is_file():
         p.error(f"no data config: {config} does not exist; pass --config" if config else "--model needs --config")
     net, _ = load_net(ckpt_path=args.ckpt_path, model=args.model)
+    net = net.to(device)  # the scoring follows the network's device, always in float32
     step = checkpoint_step(args.ckpt_path) if args.ckpt_path else net.hub_config.get("step")
     report = {"split": args.split, "checkpoint": args.ckpt_path or args.model, "step": step}
     dm = build_data(config)

@@ -60,7 +60,7 @@ def write_spec(settings: Settings, work: Path) -> dict:
         "grids": grids,
         "reference": {"door": "zero", "K": 8},
         "test": True,
-        "evaluate": False,  # the campaign runs evaluate itself, on the device (scripts/gpu/evaluate_on_device.py)
+        "evaluate": False,  # the campaign runs evaluate itself, on the device (holozero evaluate --device)
     }
     work.mkdir(parents=True, exist_ok=True)
     path = work / "campaign_spec.yaml"

@@ -25,7 +25,6 @@ from holozero.commands.sweep import commands, last_checkpoint
 
 from .plan import Job, Rates
 
-EVALUATE = Path(__file__).with_name("evaluate_on_device.py")
 # last.ckpt only, weights only: test and evaluate read the weights and nothing here resumes; a
 # ~25M body's full checkpoint (AdamW state included) is ~300 MB, written at every validation
 CHECKPOINT = ["--checkpoint.save_top_k", "0", "--checkpoint.save_weights_only", "true"]
@@ -36,7 +35,16 @@ def run_commands(spec: dict, job: Job, work: Path, device: str, compiled: bool) 
     root = work / "runs" / job.id
     fit = fit + CHECKPOINT + ["--model.compile", "true" if compiled else "false"]
     test = test + CHECKPOINT + ["--trainer.precision", "32-true", "--model.compile", "false"]  # scored in fp32
-    evaluate = [sys.executable, str(EVALUATE), "--device", device, "--ckpt_path", str(last_checkpoint(root))]
+    evaluate = [
+        sys.executable,
+        "-m",
+        "holozero",
+        "evaluate",
+        "--device",
+        device,
+        "--ckpt_path",
+        str(last_checkpoint(root)),
+    ]
     evaluate += ["--no_progress", "--out", str(root / "evaluate.json")]
     return [fit, test, evaluate]
 

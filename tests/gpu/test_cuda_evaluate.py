@@ -1,12 +1,11 @@
-"""On CUDA (the ``gpu`` marker; skipped without it): the campaign's evaluate on the GPU
-(scripts/gpu/evaluate_on_device.py) reports what ``holozero evaluate`` reports on the CPU."""
+"""On CUDA (the ``gpu`` marker; skipped without it): ``holozero evaluate --device cuda`` (the
+campaign's evaluate) reports what it reports on the CPU."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,7 +15,6 @@ from helpers import run_cli, tiny_fit_args, write_docs
 from datamodules.controls import markov2_chain
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")]
-EVALUATE = Path(__file__).resolve().parents[2] / "scripts" / "gpu" / "evaluate_on_device.py"
 
 
 def test_evaluate_on_the_gpu_equals_evaluate_on_the_cpu(tmp_path):
@@ -27,7 +25,8 @@ def test_evaluate_on_the_gpu_equals_evaluate_on_the_cpu(tmp_path):
     figures = {}
     for device in ("cpu", "cuda"):
         out = tmp_path / f"{device}.json"
-        cmd = [sys.executable, str(EVALUATE), "--device", device, "--ckpt_path", str(ckpt), "--no_progress"]
+        cmd = [sys.executable, "-m", "holozero", "evaluate", "--device", device, "--ckpt_path", str(ckpt)]
+        cmd += ["--no_progress"]
         subprocess.run(cmd + ["--out", str(out)], check=True, capture_output=True, text=True)
         figures[device] = json.loads(out.read_text())["segments"]["text"]
     assert figures["cuda"]["bytes_scored"] == figures["cpu"]["bytes_scored"] == figures["cpu"]["bytes_in_split"]
