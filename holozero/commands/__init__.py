@@ -23,7 +23,7 @@ LIGHTNING = {
     "predict": "per-byte losses of a checkpoint",
 }
 # ours, beside Lightning's subcommands; a name whose module is not installed is left out
-OWN = ("generate", "sweep", "report", "analyze", "evaluate", "export", "summary", "events", "doors")
+OWN = ("generate", "sweep", "report", "analyze", "evaluate", "export", "summary", "events", "doors", "lmeval")
 
 
 def own_commands() -> dict[str, Path]:
