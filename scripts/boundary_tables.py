@@ -33,13 +33,17 @@ GEOMETRY = ("zero", "random", "permuted", "raw_bits", "binary_codes", "learned_v
 BPB = [(f"{s} bpb", f"eval/{s}_bpb") for s in SEGMENTS]
 GAPS = [("audio gap", "test/binding_gap/audio"), ("frame gap", "test/binding_gap/frame")]
 PARAMS = [("total params", "model/total_params"), ("learned input params", "model/learned_input_params")]
+CHANGE_METRICS = (("text bpb", "eval/text_bpb"), ("caption bpb", "eval/caption_bpb"))
 
 
 class Runs:
-    """Per-seed values of the done runs, by arm (every axis but the seed)."""
+    """Per-seed values of the done runs, by arm (every axis but the seed); ``spec`` and
+    ``records`` (every planned run, done or not, as ``holozero report`` collected it) stay for
+    the tables that list what is missing or read more of a run."""
 
     def __init__(self, out: Path):
-        _, records = collect(out)
+        self.spec, records = collect(out)
+        self.records = records
         self.by_arm: dict[tuple, dict[int, dict]] = defaultdict(dict)
         self.planned = len(records)
         self.done = 0
@@ -119,26 +123,30 @@ def fmt(pair: dict | None) -> str:
     return "–" if pair is None else f"{pair['diff']:+.3f} (p={pair['p']:.2g})"
 
 
-def change_table(runs: Runs, title: str, first: tuple, second: tuple) -> str:
+def change_table(
+    runs: Runs, title: str, first: tuple, second: tuple, doors=FIVE[1:], metrics=CHANGE_METRICS, between=()
+) -> str:
     """Δ(arm − zero, K=8) under two conditions (label, budget, configs), and the per-seed change
     of Δ from the first to the second (paired over the seeds done under both; negative: the
     arm gains on the zero door). The schedule's catch-up (B → 4B) and the scale test (2 → 4
-    layers at the same steps) are both this difference of differences."""
-    (name_a, budget_a, configs_a), (name_b, budget_b, configs_b) = first, second
+    layers at the same steps) are both this difference of differences. ``between``: more
+    conditions whose Δ stands in columns between the two (2B between B and 4B)."""
+    conditions = [first, *between, second]
     out = [f"#### {title}", ""]
-    out += [f"| arm | metric | Δ at {name_a} | Δ at {name_b} | change (p, seeds) |", "|---|---|---|---|---|"]
-    for door in FIVE[1:]:
+    columns = " | ".join(f"Δ at {name}" for name, _, _ in conditions)
+    out += [f"| arm | metric | {columns} | change (p, seeds) |", "|---" * (len(conditions) + 3) + "|"]
+    for door in doors:
         K = k_of(door, 8)
-        for label, metric in (("text bpb", "eval/text_bpb"), ("caption bpb", "eval/caption_bpb")):
+        for label, metric in metrics:
             deltas = []
-            for budget, configs in ((budget_a, configs_a), (budget_b, configs_b)):
+            for _, budget, configs in conditions:
                 mine = runs.values(metric, door, K, budget, configs)
                 ref = runs.values(metric, "zero", 8, budget, configs)
                 deltas.append({s: mine[s] - ref[s] for s in set(mine) & set(ref)})
-            at_a, at_b = (paired_difference(d, dict.fromkeys(d, 0.0)) for d in deltas)
-            change = paired_difference(deltas[1], deltas[0])
-            n = change["n"] if change else len(set(deltas[0]) & set(deltas[1]))
-            out.append(f"| {door} | {label} | {fmt(at_a)} | {fmt(at_b)} | {fmt(change)}, n={n} |")
+            cells = " | ".join(fmt(paired_difference(d, dict.fromkeys(d, 0.0))) for d in deltas)
+            change = paired_difference(deltas[-1], deltas[0])
+            n = change["n"] if change else len(set(deltas[0]) & set(deltas[-1]))
+            out.append(f"| {door} | {label} | {cells} | {fmt(change)}, n={n} |")
     return "\n".join(out) + "\n"
 
 
@@ -154,15 +162,16 @@ def scale_change(runs: Runs) -> str:
     return change_table(runs, title, ("2 layers", B, ()), ("4 layers", B2, tuple(BODY2)))
 
 
-def k_gap(runs: Runs) -> str:
+def k_gap(runs: Runs, budget: dict = B, ks=(1, 2, 4, 8, 12, 16), name: str = "B") -> str:
     """The learned door against the zero door at each K (same K, same seeds, paired)."""
-    out = ["#### K: byte_embed − zero at the same K, budget B (paired by seed)", ""]
+    out = [f"#### K: byte_embed − zero at the same K, budget {name} (paired by seed)", ""]
     out += ["| K | steps | text bpb Δ (p, seeds) | caption bpb Δ (p, seeds) |", "|---|---|---|---|"]
-    for K in (1, 2, 4, 8, 12, 16):
-        steps = [v["eval/step"] for v in runs.seeds("zero", K, B).values() if "eval/step" in v]
+    for K in ks:
+        steps = [v["eval/step"] for v in runs.seeds("zero", K, budget).values() if "eval/step" in v]
         cells = [str(K), f"{np.mean(steps):.0f}" if steps else "–"]
         for metric in ("eval/text_bpb", "eval/caption_bpb"):
-            pair = paired_difference(runs.values(metric, "byte_embed", K, B), runs.values(metric, "zero", K, B))
+            mine, ref = runs.values(metric, "byte_embed", K, budget), runs.values(metric, "zero", K, budget)
+            pair = paired_difference(mine, ref)
             cells.append("–" if pair is None else f"{pair['diff']:+.3f} (p={pair['p']:.2g}, n={pair['n']})")
         out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
@@ -203,6 +212,30 @@ def probes_table(runs: Runs, budget: dict) -> str:
     return "\n".join(out) + "\n"
 
 
+def save(fig, folder: Path, name: str) -> None:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(folder / name, dpi=110)
+    plt.close(fig)
+
+
+def errbar(ax, runs: Runs, xs, door, K_of_x, budget_of_x, metric, label, configs=()) -> None:
+    """Mean over seeds with its 95% interval at each x (an arm's K or budget as a function of x)."""
+    m, lo, hi, xx = [], [], [], []
+    for x in xs:
+        v = list(runs.values(metric, door, K_of_x(x), budget_of_x(x), configs).values())
+        if not v:
+            continue
+        ci = mean_interval(v)
+        m.append(ci["mean"])
+        lo.append(ci["mean"] - (ci["low"] if len(v) > 1 else ci["mean"]))
+        hi.append((ci["high"] if len(v) > 1 else ci["mean"]) - ci["mean"])
+        xx.append(x)
+    if xx:
+        ax.errorbar(xx, m, yerr=[lo, hi], marker="o", capsize=3, label=label)
+
+
 def plots(runs: Runs, folder: Path) -> None:
     import matplotlib
 
@@ -211,48 +244,29 @@ def plots(runs: Runs, folder: Path) -> None:
 
     folder.mkdir(parents=True, exist_ok=True)
 
-    def save(fig, name: str) -> None:
-        fig.tight_layout()
-        fig.savefig(folder / name, dpi=110)
-        plt.close(fig)
-
-    def errbar(ax, xs, door, K_of_x, budget_of_x, metric, label, configs=()):
-        m, lo, hi, xx = [], [], [], []
-        for x in xs:
-            v = list(runs.values(metric, door, K_of_x(x), budget_of_x(x), configs).values())
-            if not v:
-                continue
-            ci = mean_interval(v)
-            m.append(ci["mean"])
-            lo.append(ci["mean"] - (ci["low"] if len(v) > 1 else ci["mean"]))
-            hi.append((ci["high"] if len(v) > 1 else ci["mean"]) - ci["mean"])
-            xx.append(x)
-        if xx:
-            ax.errorbar(xx, m, yerr=[lo, hi], marker="o", capsize=3, label=label)
-
     # schedule: text and caption bpb against the budget, the five arms
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     panels = (("text bpb", "eval/text_bpb"), ("caption bpb", "eval/caption_bpb"))
     for ax, (title, metric) in zip(axes, panels, strict=True):
         for door in FIVE:
             k_fixed = lambda x, d=door: k_of(d, 8)  # noqa: E731
-            errbar(ax, [B["flops"], B4["flops"]], door, k_fixed, lambda x: {"flops": x}, metric, door)
+            errbar(ax, runs, [B["flops"], B4["flops"]], door, k_fixed, lambda x: {"flops": x}, metric, door)
         ax.set_xscale("log")
         ax.set_xlabel("training FLOPs")
         ax.set_title(f"{title} (test, whole split)")
     axes[0].legend()
-    save(fig, "schedule.png")
+    save(fig, folder, "schedule.png")
 
     # K: text bpb, audio and frame binding against K
     ks = [1, 2, 4, 8, 12, 16]
     fig, axes = plt.subplots(1, 3, figsize=(14, 4))
     for ax, (title, metric) in zip(axes, [("text bpb", "eval/text_bpb"), *GAPS], strict=True):
         for door in ("zero", "byte_embed"):
-            errbar(ax, ks, door, lambda x: x, lambda x: B, metric, door)
+            errbar(ax, runs, ks, door, lambda x: x, lambda x: B, metric, door)
         ax.set_xlabel("K (bytes per slot)")
         ax.set_title(f"{title} (test), budget {B['flops']:.1e}")
     axes[0].legend()
-    save(fig, "k.png")
+    save(fig, folder, "k.png")
 
     # geometry and scale: bars with intervals
     for name, arms in (
@@ -273,7 +287,7 @@ def plots(runs: Runs, folder: Path) -> None:
         ax.set_xticks(range(len(means)), labels, rotation=30, ha="right")
         ax.set_ylim(min(means, default=0) - 0.3, max(means, default=1) + 0.3)
         ax.set_ylabel("text bpb (test, whole split)")
-        save(fig, f"{name}.png")
+        save(fig, folder, f"{name}.png")
 
 
 def main() -> None:
