@@ -19,6 +19,13 @@ import copy
 import torch
 from lightning.fabric.utilities.throughput import measure_flops
 
+CONVENTION = (
+    "FLOPs are forward + backward of a training batch as torch's FlopCounterMode counts them (a "
+    "multiply-add is 2 FLOPs; attention counted as its two full T×T products, no discount for the "
+    "causal mask); a FLOPs budget stops at the whole step nearest it, and each run's FLOPs actually "
+    "spent are logged as budget/flops"
+)
+
 
 def bytes_per_batch(shapes) -> float:
     """Input bytes of an average training batch: every position of every window, prefix + stream."""

@@ -25,6 +25,7 @@ import yaml
 
 from holozero.floors import CONTAINER_CONVENTION
 from holozero.stats import mean_interval, paired_difference
+from models.flops import CONVENTION as FLOP_CONVENTION
 
 from .args import CommandParser
 from .events import read_scalars
@@ -246,7 +247,7 @@ def write_tables(rows: list[dict], records: list[dict], folder: Path, spec: dict
         "",
         f"Reference for paired differences: `{spec.get('reference') or 'none'}`, at the same value of every "
         "other axis (Δ = arm − reference over the same seeds, paired t-test p). "
-        "Cells: mean ± std [95% t-interval] (n seeds).",
+        "Cells: mean ± std [95% t-interval] (n seeds). " + FLOP_CONVENTION + ".",
         "",
         "| " + " | ".join(cols) + " |",
         "|" + "---|" * len(cols),

@@ -36,6 +36,7 @@ def test_a_run_stopped_short_or_with_no_status_is_left_out_and_named(tmp_path):
     md = (out / "report" / "report.md").read_text()
     assert "| door=zero,seed=1 | fit stopped at step 6 of 12 |" in md
     assert "| door=zero,seed=2 | fit not finished |" in md
+    assert "no discount for the causal mask" in md  # the FLOP convention, stated
 
 
 def test_the_probe_table_puts_retrieval_beside_its_media_blanked_null(tmp_path):
