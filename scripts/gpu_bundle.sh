@@ -8,8 +8,8 @@
 # gpu_bundle/wheels/      the py3.12 manylinux x86_64 wheels of scripts/gpu/bundle_list.py's
 #                         list (the runtime closure of holozero and pytest minus the image's,
 #                         minus the corpus-build packages), pinned to the versions installed here
-# gpu_bundle/corpus.tar.xz  the embedded corpus as built here (datamodules corpus/text-v1 and
-#                         corpus/demo-v5: the files the runs read; the derived byte stores are
+# gpu_bundle/corpus.tar.xz  the embedded corpus as built here (datamodules corpus/<CORPUS_VERSION>
+#                         and corpus/<DEMO_VERSION>: the files the runs read; the derived byte stores are
 #                         keyed by absolute path and rebuilt there in seconds)
 # gpu_bundle/manifest.json  what is in it, for which Python
 set -euo pipefail
@@ -34,8 +34,14 @@ HOLOZERO_CACHE="$build" PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" -
 from datamodules.corpus import default_text_corpus
 from datamodules.demo_corpus import demo_corpus
 default_text_corpus(); demo_corpus()" 2>&1 | grep -v '%|' || true
-test -f "$build/corpus/text-v1/.done" && test -f "$build/corpus/demo-v5/.done" \
-  || { echo "gpu_bundle: the corpus build failed (see above)" >&2; exit 1; }
+# the corpus folders this checkout reads (their names carry the corpus versions)
+mapfile -t holds < <(PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" -c "
+from datamodules.corpus import CORPUS_VERSION
+from datamodules.demo_corpus import DEMO_VERSION
+print(f'corpus/{CORPUS_VERSION}'); print(f'corpus/{DEMO_VERSION}')")
+for held in "${holds[@]}"; do
+  test -f "$build/$held/.done" || { echo "gpu_bundle: the corpus build failed (see above): no $held" >&2; exit 1; }
+done
 tar -C "$build" -cf - corpus | xz -"$XZ_LEVEL" -T0 > "$out/corpus.tar.xz.tmp"
 mv "$out/corpus.tar.xz.tmp" "$out/corpus.tar.xz"
 
@@ -51,13 +57,13 @@ if [[ $corpus_only == 0 ]]; then
   [[ $n == "${#packages[@]}" ]] || { echo "gpu_bundle: $n wheels for ${#packages[@]} packages" >&2; exit 1; }
 fi
 
-"$PYTHON" - "$out" "$PY_TARGET" "${packages[@]}" <<'EOF'
-import json, sys
+HOLDS="${holds[*]}" "$PYTHON" - "$out" "$PY_TARGET" "${packages[@]}" <<'EOF'
+import json, os, sys
 from pathlib import Path
 out, python, packages = Path(sys.argv[1]), sys.argv[2], sys.argv[3:]
 wheels = sorted(p.name for p in (out / "wheels").glob("*.whl")) if packages else []
 manifest = {"python": python, "packages": packages, "wheels": wheels, "corpus": "corpus.tar.xz",
-            "corpus_holds": ["corpus/text-v1", "corpus/demo-v5"]}
+            "corpus_holds": os.environ["HOLDS"].split()}
 (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
 EOF
 

@@ -67,9 +67,12 @@ def test_predictions_are_the_measured_parts_and_finished_runs_correct_them():
     rates.observe(job, fit_s=7.5, post_s=5.0)  # a faster run never lowers what a slower one showed
     assert rates.factor == pytest.approx(2.0) and rates.post_s == 25.0
     assert rates.predict_s(job) == pytest.approx(2.0 * 15 + 25)
-    fast = Rates({"packed": 0.02}, startup_s=10.0, val_pass_s=1.0, post_s=20.0)
+    fast = Rates({"packed": 0.02, "per_byte": 0.1}, startup_s=10.0, val_pass_s=1.0, post_s=20.0)
     fast.observe(job, fit_s=1.5, post_s=None)  # ten times faster than predicted: halved, no more
     assert fast.factor == 0.5 and fast.post_s == 20.0
+    # a kind no run has finished yet gets no discount from another kind's fast runs, but UNSEEN
+    assert fast.predict_s(_job("per_byte")) == pytest.approx(2.0 * (10 + 100 * 0.1 + 3) + 20)
+    assert fast.predict_s(job) == pytest.approx(0.5 * 15 + 20)
 
 
 def test_more_runs_at_once_only_where_they_raise_throughput_by_more_than_five_percent():
@@ -243,7 +246,10 @@ def test_the_dry_run_produces_the_returned_files_within_its_budget(tmp_path):
     assert len(files) <= 8 and all(p.stat().st_size <= 16 * 2**20 for p in files)  # the return limits
     data = json.loads((out / "campaign.json").read_text())
     assert data["campaign"]["finished"] and "error" not in data
-    assert data["install"]["manifest"]["corpus_holds"] == ["corpus/text-v1", "corpus/demo-v5"]
+    from datamodules.corpus import CORPUS_VERSION
+    from datamodules.demo_corpus import DEMO_VERSION
+
+    assert data["install"]["manifest"]["corpus_holds"] == [f"corpus/{CORPUS_VERSION}", f"corpus/{DEMO_VERSION}"]
     assert data["tests"]["returncode"] == 0 and "skipped" in data["tests"]["summary"]  # no CUDA here
     assert data["probe"]["alone"]["packed"] > 0 and data["probe"]["level"] in DRY_RUN.levels
     runs = data["runs"]

@@ -25,7 +25,6 @@ import yaml
 
 from holozero.floors import CONTAINER_CONVENTION
 from holozero.stats import mean_interval, paired_difference
-from models.flops import CONVENTION as FLOP_CONVENTION
 
 from .args import CommandParser
 from .events import read_scalars
@@ -239,6 +238,8 @@ def probe_lines(rows: list[dict], records: list[dict]) -> list[str]:
 
 
 def write_tables(rows: list[dict], records: list[dict], folder: Path, spec: dict) -> None:
+    from models.flops import CONVENTION as FLOP_CONVENTION  # here: `holozero --help` imports no torch
+
     metrics = [m for m in METRICS if any(m in r for r in rows)]
     shown = [m for m in TABLE if m in metrics] or metrics  # the md table; every metric is in the csv
     cols = ["arm", "done", "planned", *shown, *FACTS, "not done"]

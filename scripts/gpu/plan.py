@@ -27,6 +27,10 @@ from .settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 LONG, MAIN = "long", "main"
 FLOOR = 0.5  # finished runs may halve the predictions at most: one fast run is not the whole queue
+# A kind of run none has finished yet is predicted at twice the sum of its measured parts: the CPU
+# dry run's first per-byte fit took 1.55x that sum (its validation's binding and epoch-end work is
+# not in the probe's timed validation pass), and a run that overruns is killed, its time lost.
+UNSEEN = 2.0
 
 
 def schedule_of(configs: list[str]) -> tuple[int, int]:
@@ -116,24 +120,38 @@ class Rates:
     val_pass_s: float  # one full validation pass
     post_s: float  # test + evaluate of one run (a prior until a run measures it)
     factor: float = 1.0  # largest observed / predicted fit time of the finished runs (≥ FLOOR)
-    ratios: list = field(default_factory=list)
-    posts: list = field(default_factory=list)
+    ratios: dict = field(default_factory=dict)  # kind -> observed / predicted fit times
+    posts: dict = field(default_factory=dict)  # kind -> observed test + evaluate times
 
     def fit_s(self, job: Job) -> float:
         return self.startup_s + job.steps * self.step_s[job.kind] + job.val_passes * self.val_pass_s
 
+    def factor_of(self, kind: str) -> float:
+        """The correction of a kind's fit time: the largest ratio its own finished runs showed
+        (a faster run halves it at most); a kind none has finished yet gets ``UNSEEN`` or the
+        largest ratio any run showed (a per-byte run is not as quick as the packed runs that
+        finished before it); before any run has finished, ``factor``."""
+        if self.ratios.get(kind):
+            return max([FLOOR, *self.ratios[kind]])
+        seen = [r for ratios in self.ratios.values() for r in ratios]
+        return max([UNSEEN, *seen]) if seen else self.factor
+
+    def post_of(self, kind: str) -> float:
+        seen = [p for posts in self.posts.values() for p in posts]
+        return max(self.posts[kind]) if self.posts.get(kind) else max([self.post_s, *seen])
+
     def predict_s(self, job: Job) -> float:
-        return self.factor * self.fit_s(job) + self.post_s
+        return self.factor_of(job.kind) * self.fit_s(job) + self.post_of(job.kind)
 
     def observe(self, job: Job, fit_s: float, post_s: float | None) -> None:
-        """A finished run corrects every later prediction: its fit against the measured rates
-        (the largest ratio seen so far is kept, and no run lowers them by more than half) and its
-        test + evaluate (the longest so far)."""
-        self.ratios.append(fit_s / self.fit_s(job))
-        self.factor = max(FLOOR, *self.ratios)
+        """A finished run corrects every later prediction of its kind: its fit against the
+        measured rates (the largest ratio seen so far is kept, and no run lowers them by more
+        than half) and its test + evaluate (the longest so far)."""
+        self.ratios.setdefault(job.kind, []).append(fit_s / self.fit_s(job))
+        self.factor = max([FLOOR, *self.ratios[job.kind]])
         if post_s is not None:
-            self.posts.append(post_s)
-            self.post_s = max(self.posts)
+            self.posts.setdefault(job.kind, []).append(post_s)
+            self.post_s = max(self.posts[job.kind])
 
 
 def throughput(phase: list[dict], alone: dict) -> float:
