@@ -30,16 +30,12 @@ PROBES = (
 
 
 def at(scalars: dict, tag: str, step: int) -> float:
-    """The value of ``tag`` logged at ``step`` (Lightning logs validation at step - 1)."""
-    values = dict(scalars.get(tag, []))
-    for s in (step, step - 1):
-        if s in values:
-            return values[s]
-    return float("nan")
+    """The value of ``tag`` logged at ``step`` (validation, test and the checkpoint share one step)."""
+    return dict(scalars.get(tag, [])).get(step, float("nan"))
 
 
 def gap_rows(label: str, scalars: dict) -> list[str]:
-    val_steps = sorted({s + 1 for s, _ in scalars.get("val/binding_gap/audio", [])})
+    val_steps = sorted({s for s, _ in scalars.get("val/binding_gap/audio", [])})
     rows = []
     for split, steps in (("val", val_steps), ("**test**", val_steps[-1:])):
         tag = split.strip("*")

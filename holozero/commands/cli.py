@@ -66,9 +66,13 @@ def saved_dirpath(ckpt: dict) -> str | None:
 
 
 def logging_step(ckpt: dict) -> int:
-    """The logging step of a checkpoint (batches stepped), where its evaluation is logged."""
+    """Where an evaluation of a checkpoint is logged: its training step, the one numbering of
+    validation, the checkpoint and the fit summary (a checkpoint written at a validation by
+    holozero before that numbering recorded Lightning's logging counter one lower)."""
+    if "global_step" in ckpt:
+        return int(ckpt["global_step"])
     loops = ckpt.get("loops", {}).get("fit_loop", {}).get("epoch_loop.state_dict", {})
-    return int(loops.get("_batches_that_stepped", ckpt.get("global_step", 0)))
+    return int(loops.get("_batches_that_stepped", 0))
 
 
 class HoloParser(LightningArgumentParser):
