@@ -6,10 +6,10 @@ every number is the runs' own; runs not done are left out and counted):
 
 Cells: mean ± 95% half-interval over seeds (t); every arm's total and learned input parameters
 (the ones that train, as the run logged them). Δ = arm − zero door at K=8 on the same seeds and
-the same budget and body (paired t-test p). The schedule's catch-up test is a difference of
-differences: per seed, Δ at 4B minus Δ at B (paired over the seeds done at both budgets); the
-scale test is the same with 2 layers at B against 4 layers at 2B (the same steps). The K table
-adds byte_embed − zero at each K.
+the same budget and body (paired t-test p; one seed: its difference alone, no test). The
+schedule's catch-up test is a difference of differences: per seed, Δ at 4B minus Δ at B (paired
+over the seeds done at both budgets); the scale test is the same with 2 layers at B against 4
+layers at 2B (the same steps). The K table adds byte_embed − zero at each K.
 """
 
 from __future__ import annotations
@@ -82,13 +82,26 @@ def ci_text(values) -> str:
     values = [v for v in values if not math.isnan(v)]
     if not values:
         return "–"
+    if len(values) == 1:  # one seed: its value, no interval (the n column says so)
+        return f"{values[0]:.3f}"
     ci = mean_interval(values)
-    half = ci["high"] - ci["mean"] if len(values) > 1 else float("nan")
-    return f"{ci['mean']:.3f} ± {half:.3f}"
+    return f"{ci['mean']:.3f} ± {ci['high'] - ci['mean']:.3f}"
+
+
+def difference(a: dict, b: dict) -> dict | None:
+    """a − b over the seeds both have: the paired t-test's mean and p from two seeds on; with
+    one seed its difference alone (p None: no test), so a partial sweep's tables show what ran."""
+    keys = [k for k in a if k in b]
+    if len(keys) == 1:
+        return {"diff": a[keys[0]] - b[keys[0]], "p": None, "n": 1}
+    return paired_difference(a, b)
 
 
 def delta_text(pair: dict | None) -> str:
-    return "" if pair is None else f" (Δ {pair['diff']:+.3f}, p={pair['p']:.2g})"
+    if pair is None:
+        return ""
+    test = "one seed" if pair["p"] is None else f"p={pair['p']:.2g}"
+    return f" (Δ {pair['diff']:+.3f}, {test})"
 
 
 def count_text(seeds: dict[int, dict], tag: str) -> str:
@@ -113,14 +126,17 @@ def table(runs: Runs, title: str, arms: list[tuple], metrics) -> str:
             mine = runs.values(metric, door, K, budget, configs)
             text = ci_text(list(mine.values()))
             if (door, K) != ("zero", 8):
-                text += delta_text(paired_difference(mine, runs.values(metric, "zero", 8, budget, configs)))
+                text += delta_text(difference(mine, runs.values(metric, "zero", 8, budget, configs)))
             cells.append(text)
         out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
 
 
 def fmt(pair: dict | None) -> str:
-    return "–" if pair is None else f"{pair['diff']:+.3f} (p={pair['p']:.2g})"
+    if pair is None:
+        return "–"
+    test = "one seed, no test" if pair["p"] is None else f"p={pair['p']:.2g}"
+    return f"{pair['diff']:+.3f} ({test})"
 
 
 def change_table(
@@ -143,8 +159,8 @@ def change_table(
                 mine = runs.values(metric, door, K, budget, configs)
                 ref = runs.values(metric, "zero", 8, budget, configs)
                 deltas.append({s: mine[s] - ref[s] for s in set(mine) & set(ref)})
-            cells = " | ".join(fmt(paired_difference(d, dict.fromkeys(d, 0.0))) for d in deltas)
-            change = paired_difference(deltas[-1], deltas[0])
+            cells = " | ".join(fmt(difference(d, dict.fromkeys(d, 0.0))) for d in deltas)
+            change = difference(deltas[-1], deltas[0])
             n = change["n"] if change else len(set(deltas[0]) & set(deltas[-1]))
             out.append(f"| {door} | {label} | {cells} | {fmt(change)}, n={n} |")
     return "\n".join(out) + "\n"
@@ -171,8 +187,9 @@ def k_gap(runs: Runs, budget: dict = B, ks=(1, 2, 4, 8, 12, 16), name: str = "B"
         cells = [str(K), f"{np.mean(steps):.0f}" if steps else "–"]
         for metric in ("eval/text_bpb", "eval/caption_bpb"):
             mine, ref = runs.values(metric, "byte_embed", K, budget), runs.values(metric, "zero", K, budget)
-            pair = paired_difference(mine, ref)
-            cells.append("–" if pair is None else f"{pair['diff']:+.3f} (p={pair['p']:.2g}, n={pair['n']})")
+            pair = difference(mine, ref)
+            p = "no test" if pair is None or pair["p"] is None else f"p={pair['p']:.2g}"
+            cells.append("–" if pair is None else f"{pair['diff']:+.3f} ({p}, n={pair['n']})")
         out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
 

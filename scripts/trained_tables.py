@@ -9,9 +9,10 @@ The budgets, Ks and arms are the ones the sweep plans: B is its smallest FLOPs b
 others are named by their ratio to it (2B, 4B); the binding, K and curve tables are at the
 largest. Cells: mean ± 95% half-interval over seeds (t); every arm's total and learned input
 parameters as its runs logged them. Δ = arm − zero door at K=8 on the same seeds and budget
-(paired t-test p). bpb: the whole test split (``holozero evaluate``), beside the compressor
-floors of the same bytes; binding gaps and probes: the test split (``holozero test``). The
-catch-up is a difference of differences: per seed, Δ at the largest budget minus Δ at B.
+(paired t-test p; where one seed is done, its value and its difference alone, marked "one
+seed"). bpb: the whole test split (``holozero evaluate``), beside the compressor floors of the
+same bytes; binding gaps and probes: the test split (``holozero test``). The catch-up is a
+difference of differences: per seed, Δ at the largest budget minus Δ at B.
 Learning curves: the val figures at the sweep's FLOP points (``--budget.val_every_flops``),
 x = the training FLOPs spent by then (``budget/flops``), or step × FLOPs per batch where a run
 logged none at that step.
@@ -30,12 +31,12 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # scripts/: the boundary map's tables, built on here
 
-from boundary_tables import BPB, GAPS, Runs, change_table, ci_text, errbar, fmt, k_gap, k_of, save, table  # noqa: E402
+from boundary_tables import BPB, GAPS, Runs, change_table, ci_text, difference, errbar, fmt, k_gap, k_of, save, table  # noqa: E402
 from boundary_tables import floors_table as floors  # noqa: E402
 
 from holozero.commands.events import read_scalars  # noqa: E402
 from holozero.commands.sweep import arm_of, expand, run_id  # noqa: E402
-from holozero.stats import mean_interval, paired_difference  # noqa: E402
+from holozero.stats import mean_interval  # noqa: E402
 
 SEGMENTS = ("text", "caption", "audio", "frame")
 DOORS = ("zero", "hsl_proj", "byte_embed", "hash_ngram", "hash_ngram_matched", "per_byte")  # the schedule arms
@@ -217,11 +218,11 @@ def binding(study: Study) -> str:
     out += ["| arm | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
     for label, door, K, budget, _ in arms[:-1]:
         cells = [
-            paired_text(paired_difference(study.values(m, door, K, budget), study.values(m, "zero", 8, top, CONTROL)))
+            paired_text(difference(study.values(m, door, K, budget), study.values(m, "zero", 8, top, CONTROL)))
             for _, m in gaps
         ]
         r1, r1_null = (study.values(m, door, K, budget) for _, m in RETRIEVAL)
-        cells.append(paired_text(paired_difference(r1, r1_null)))
+        cells.append(paired_text(difference(r1, r1_null)))
         out.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n\n" + study.missing(keys_of(arms))
 

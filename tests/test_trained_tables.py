@@ -217,3 +217,26 @@ def test_a_folder_that_is_no_trained_sweep_is_one_clear_error(tmp_path, monkeypa
         SystemExit, match=r"spec.yaml is no trained-regime sweep: .*\(run door=zero,K=8,seed=0 has not\)"
     ):
         module.main([str(tmp_path)])
+
+
+def test_a_sweep_with_one_seed_done_shows_its_values_and_differences_untested(tmp_path, monkeypatch, capsys):
+    """A partial sweep's first seed: each cell its one value (no '± nan'), each Δ its one
+    difference, marked as untested (before, every Δ of one seed was '–')."""
+    out = tmp_path / "sweep"
+    _sweep(out)
+    for run in (out / "runs").iterdir():
+        if run.name.endswith("seed=1"):
+            (run / "status.json").write_text(json.dumps({"status": "failed"}))
+    _load(monkeypatch).main([str(out)])
+    text = capsys.readouterr().out
+    assert "nan" not in text
+    embed = row(text, "| byte_embed |", "Budget 4B")
+    assert "| 2.900 (Δ -0.100, one seed) |" in embed  # 2.9 − 3.0, seed 0
+    line = row(text, "| byte_embed | text bpb |", "Catch-up")
+    # Δ at B: 3.5 − 4.0 = −0.5; at 4B −0.1; the change −0.1 − (−0.5) = +0.4
+    untested = "(one seed, no test)"
+    assert line == f"| byte_embed | text bpb | -0.500 {untested} | -0.100 {untested} | +0.400 {untested}, n=1 |"
+    versus = row(text, "| zero |", "Each arm against the null")
+    assert versus.startswith(f"| zero | +0.290 {untested}, n=1 |")  # audio gap 0.30 − the null's 0.01
+    k = row(text, "| 4 |", "K: byte_embed − zero")
+    assert k == "| 4 | 40 | – | – |"  # no byte_embed at K=4: nothing to pair
