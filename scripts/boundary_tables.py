@@ -97,11 +97,13 @@ def difference(a: dict, b: dict) -> dict | None:
     return paired_difference(a, b)
 
 
+def p_text(pair: dict, untested: str) -> str:
+    """A difference's paired t-test p, or ``untested`` where one seed allows no test."""
+    return untested if pair["p"] is None else f"p={pair['p']:.2g}"
+
+
 def delta_text(pair: dict | None) -> str:
-    if pair is None:
-        return ""
-    test = "one seed" if pair["p"] is None else f"p={pair['p']:.2g}"
-    return f" (Δ {pair['diff']:+.3f}, {test})"
+    return "" if pair is None else f" (Δ {pair['diff']:+.3f}, {p_text(pair, 'one seed')})"
 
 
 def count_text(seeds: dict[int, dict], tag: str) -> str:
@@ -133,10 +135,7 @@ def table(runs: Runs, title: str, arms: list[tuple], metrics) -> str:
 
 
 def fmt(pair: dict | None) -> str:
-    if pair is None:
-        return "–"
-    test = "one seed, no test" if pair["p"] is None else f"p={pair['p']:.2g}"
-    return f"{pair['diff']:+.3f} ({test})"
+    return "–" if pair is None else f"{pair['diff']:+.3f} ({p_text(pair, 'one seed, no test')})"
 
 
 def change_table(
@@ -188,8 +187,7 @@ def k_gap(runs: Runs, budget: dict = B, ks=(1, 2, 4, 8, 12, 16), name: str = "B"
         for metric in ("eval/text_bpb", "eval/caption_bpb"):
             mine, ref = runs.values(metric, "byte_embed", K, budget), runs.values(metric, "zero", K, budget)
             pair = difference(mine, ref)
-            p = "no test" if pair is None or pair["p"] is None else f"p={pair['p']:.2g}"
-            cells.append("–" if pair is None else f"{pair['diff']:+.3f} ({p}, n={pair['n']})")
+            cells.append("–" if pair is None else f"{pair['diff']:+.3f} ({p_text(pair, 'no test')}, n={pair['n']})")
         out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
 
