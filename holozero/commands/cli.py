@@ -24,7 +24,6 @@ import warnings
 
 import torch
 import yaml
-from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
@@ -34,6 +33,7 @@ from callbacks import (
     BudgetStop,
     ByteThroughputMonitor,
     FitSummary,
+    LastAndBestCheckpoint,
     ProbeSuite,
     RunFacts,
     RunStatus,
@@ -113,7 +113,7 @@ class HoloCLI(LightningCLI):
     def add_arguments_to_parser(self, parser) -> None:
         parser.link_arguments("data.init_args.K", "model.door.init_args.K", apply_on="parse")
         parser.link_arguments("model.body.init_args.dim", "model.door.init_args.dim", apply_on="parse")
-        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.add_lightning_class_args(LastAndBestCheckpoint, "checkpoint")
         parser.set_defaults(
             {
                 "checkpoint.monitor": "val/bpb",
