@@ -28,7 +28,8 @@ relative paths in ``args`` (and in the stacked configs' data paths) are relative
 
 Each run gets ``DIR/runs/<id>/`` with its command, log, status and Lightning run; the test
 of a run writes into the run's own ``lightning_logs/version_0``. A run is done when its
-commands exit 0 and its fit says it reached its target step (``fit_status.json``). Finished
+commands exit 0 and its fit says it reached its target step (``fit_status.json``), with its
+last.ckpt (what the test and the evaluate score) saved at that step. Finished
 runs are skipped when the same command is run again; an unfinished run resumes from its last
 checkpoint. SIGTERM / SIGINT to the sweep are passed to the runs, which save and stop; they
 are recorded ``stopped`` (not failed) and the next sweep resumes them. A crashed run is
@@ -235,6 +236,18 @@ def fit_finished(root: Path) -> bool:
     return path.is_file() and json.loads(path.read_text()).get("state") == "finished"
 
 
+def stale_checkpoint(root: Path) -> str | None:
+    """Why the run's last.ckpt is not the model its fit finished with, or None when it is: the
+    test and the evaluate score last.ckpt, so one saved at an earlier step would score another
+    model (Lightning 2.6's ModelCheckpoint kept last.ckpt at the best step, issue #28)."""
+    from callbacks.run_status import checkpoint_step, read_status
+
+    fit, saved = read_status(root / "lightning_logs" / "version_0"), checkpoint_step(last_checkpoint(root))
+    if saved != fit["step"]:
+        return f"{last_checkpoint(root)} is at step {saved}, but the fit finished at step {fit['step']}"
+    return None
+
+
 def execute(spec: dict, run: dict, out: Path, threads: int) -> str:
     """Runs one run's commands. ``done``: every command exited 0 and the fit finished. A run
     stopped by a signal is ``stopped`` (not an attempt: the next sweep resumes it from its last
@@ -261,6 +274,9 @@ def execute(spec: dict, run: dict, out: Path, threads: int) -> str:
                 if code in STOPPED:
                     result = "stopped"
                 elif code != 0 or (i == 0 and not fit_finished(root)):
+                    result = "failed"
+                elif i == 0 and len(cmds) > 1 and (why := stale_checkpoint(root)):
+                    print(f"holozero sweep: not scored: {why}", file=log, flush=True)
                     result = "failed"
                 if result != "done":
                     break

@@ -52,3 +52,23 @@ def test_the_probe_table_puts_retrieval_beside_its_media_blanked_null(tmp_path):
     md = (out / "report" / "report.md").read_text()
     assert "| arm | retrieval | retrieval null |" in md
     assert "| door=zero | +0.5000 (n=1) | +0.1250 (n=1) |" in md
+
+
+def test_a_run_scored_at_another_step_than_its_fit_finished_at_is_left_out_and_named(tmp_path):
+    # a stale last.ckpt (Lightning 2.6 kept it at the best step) was tested and evaluated at step 4
+    # of a fit that finished at 6: those are another model's figures, never averaged
+    out = tmp_path / "sweep"
+    out.mkdir()
+    (out / "spec.yaml").write_text(yaml.safe_dump({"grid": {"door": ["zero"], "seed": [0, 1]}}))
+    for seed, scored in ((0, 6), (1, 4)):
+        _run(out, seed, {"state": "finished", "step": 6, "target_step": 6})
+        root = out / "runs" / run_id({"door": "zero", "seed": seed})
+        writer = SummaryWriter(str(root / "lightning_logs" / "version_0"))
+        writer.add_scalar("test/bpb", 5.0 + seed, scored)
+        writer.close()
+        (root / "evaluate.json").write_text(json.dumps({"step": scored, "segments": {}, "floors": {}}))
+    report.main([str(out)])
+    (row,) = json.loads((out / "report" / "summary.json").read_text())
+    assert row["done"] == 1 and row["test/bpb"]["mean"] == 5.0  # seed 0 alone
+    md = (out / "report" / "report.md").read_text()
+    assert "| door=zero,seed=1 | evaluate at step 4, test at step 4, fit finished at step 6 |" in md
