@@ -56,7 +56,8 @@ def probes(run: Path) -> dict:
     files = sorted((run / "checkpoints" / "probes").glob("test-step*.json"))
     if not files:
         raise SystemExit(f"{run}: no test probe file (run `holozero test` on its last checkpoint)")
-    return json.loads(files[-1].read_text())["probes"]
+    latest = max(files, key=lambda f: int(f.stem.removeprefix("test-step")))  # by step, not by name
+    return json.loads(latest.read_text())["probes"]
 
 
 def probe_cell(p: dict) -> tuple[str, str]:

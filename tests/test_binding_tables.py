@@ -56,3 +56,10 @@ def test_tables_from_a_run_and_its_control(tmp_path, monkeypatch, capsys):
     assert "| same_length_caption | 7 | +1.000 [-1.000, +2.000] | 7 | +0.000 [-1.000, +2.000] |" in out
     cell = "0.500, 1.000, 0.750 (null 0.125, 0.500, 0.250)"
     assert f"| retrieval (R@1, R@5, MRR; null: media blanked) | 7 | {cell} | 7 | {cell} |" in out
+
+
+def test_the_probes_are_the_latest_steps_not_the_last_name(tmp_path):
+    # by name "test-step96" sorts after "test-step320"; the table is the last checkpoint's
+    folder = _run(tmp_path / "run", 1.0) / "checkpoints" / "probes"
+    (folder / "test-step96.json").write_text(json.dumps({"probes": {"early": {"n": 1, "mean": 9.0}}}))
+    assert "early" not in _load().probes(tmp_path / "run")

@@ -83,6 +83,16 @@ def scored_elsewhere(scalars: dict, evaluate: Path, step: int) -> str | None:
     return ", ".join(sorted(scored)) or None
 
 
+def probes_at(folder: Path, step: int) -> dict:
+    """The probes of the model the fit finished with: the test's at ``step`` when there are
+    some, else the last validation's; another step's probes are another model's."""
+    for stage in ("test", "val"):
+        path = folder / f"{stage}-step{step}.json"
+        if path.exists():
+            return json.loads(path.read_text())["probes"]
+    return {}
+
+
 def total_params(final: dict) -> dict:
     """``model/total_params`` of a run logged before it was: learned input + body parameters."""
     parts = ("model/learned_input_params", "model/body_params")
@@ -121,9 +131,7 @@ def collect(out: Path) -> tuple[dict, list[dict]]:
             rec["curves"] = {k: scalars[k] for k in VAL_METRICS if k in scalars}
             rec["final"] |= evaluated(root / "evaluate.json") | total_params(rec["final"])
             rec["floor_convention"] = floor_convention(root / "evaluate.json")
-            folder = events / "checkpoints" / "probes"  # the test's probes when there are some
-            probes = sorted(folder.glob("test-*.json")) or sorted(folder.glob("*.json"))
-            rec["probes"] = json.loads(probes[-1].read_text())["probes"] if probes else {}
+            rec["probes"] = probes_at(events / "checkpoints" / "probes", fit["step"])
         elif rec["status"] == "done":
             rec["status"] = "done, no events"
         records.append(rec)

@@ -72,3 +72,19 @@ def test_a_run_scored_at_another_step_than_its_fit_finished_at_is_left_out_and_n
     assert row["done"] == 1 and row["test/bpb"]["mean"] == 5.0  # seed 0 alone
     md = (out / "report" / "report.md").read_text()
     assert "| door=zero,seed=1 | evaluate at step 4, test at step 4, fit finished at step 6 |" in md
+
+
+def test_the_probes_reported_are_the_models_the_fit_finished_with(tmp_path):
+    # an older test of a stale checkpoint left test-step999.json beside the test at the fit's
+    # step 1007; by name, "999" sorts after "1007", so the newest-looking file was the wrong model
+    out = tmp_path / "sweep"
+    out.mkdir()
+    (out / "spec.yaml").write_text(yaml.safe_dump({"grid": {"door": ["zero"], "seed": [0]}}))
+    _run(out, 0, {"state": "finished", "step": 1007, "target_step": 1007})
+    probes = out / "runs" / "door=zero,seed=0" / "lightning_logs" / "version_0" / "checkpoints" / "probes"
+    probes.mkdir(parents=True)
+    for step, r1 in ((999, 0.25), (1007, 0.5)):
+        retrieval = {"status": "ok", "R@1": r1, "R@5": 1.0, "MRR": 0.75, "null_R@1": 0.125}
+        (probes / f"test-step{step}.json").write_text(json.dumps({"probes": {"retrieval": retrieval}}))
+    report.main([str(out)])
+    assert "| door=zero | +0.5000 (n=1) | +0.1250 (n=1) |" in (out / "report" / "report.md").read_text()
