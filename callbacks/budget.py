@@ -71,6 +71,12 @@ class BudgetStop(Callback):
         self._t0 = time.perf_counter() - self.spent["seconds"]  # resumed runs keep what they spent
         if self.val_every_flops is not None:  # after Lightning has set its own interval from the config
             trainer.val_check_batch = self.validation_interval(ensure_flops_per_batch(trainer, pl_module), trainer)
+        # a run resumed from a checkpoint at (or past) its budget has nothing left to train: the
+        # stop is checked after each batch, so without this it would train one step past it
+        spent = self.seconds is not None and self.spent["seconds"] >= self.seconds
+        if spent or (self.stop_step is not None and trainer.global_step >= self.stop_step):
+            trainer.should_stop = True
+            rank_zero_info(f"holozero: budget already reached at step {trainer.global_step}: nothing to train")
 
     def validation_interval(self, flops_per_batch: float | None, trainer) -> int:
         """Steps between validations that put them at the same training FLOPs in every arm:

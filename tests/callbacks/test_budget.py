@@ -82,3 +82,24 @@ def test_budget_ends_a_real_run_and_its_schedule(tmp_path):
     # the schedule ends at the budget (10 steps), not at max_steps=30: its last step runs at the floor
     assert tags["train/lr"][-1][1] == pytest.approx(3e-3 * 0.1, rel=1e-5)
     assert tags["train/lr"][2][1] == pytest.approx(3e-3 * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * 1 / 8))))
+
+
+@pytest.mark.slow
+def test_a_run_resumed_at_its_budget_trains_no_step_past_it(tmp_path):
+    # a sweep resumes a run whose fit finished but whose scoring was stopped: the fit must not
+    # train one more step (issue #28: a 153-step budget run resumed from step 153 ended at 154)
+    import json
+
+    from callbacks.run_status import checkpoint_step
+
+    args = [
+        "fit", "--config", str(ROOT / "configs" / "sweeps" / "tiny_text.yaml"),
+        "--trainer.default_root_dir", str(tmp_path), "--budget.train_bytes", "2560",
+        "--trainer.enable_progress_bar", "false", "--data.init_args.cache_dir", str(tmp_path / "cache"),
+    ]  # fmt: skip
+    run_cli(args)
+    run_cli([*args, "--ckpt_path", "last"])
+    version = tmp_path / "lightning_logs" / "version_0"
+    status = json.loads((version / "fit_status.json").read_text())
+    assert (status["state"], status["step"], status["target_step"]) == ("finished", 10, 10)
+    assert checkpoint_step(version / "checkpoints" / "last.ckpt") == 10
