@@ -121,6 +121,9 @@ def collect(out: Path) -> tuple[dict, list[dict]]:
             rec["status"] = "fit not finished" if fit is None else f"fit {fit['state']} at step {fit['step']}"
             if fit is not None and fit.get("target_step"):
                 rec["status"] += f" of {fit['target_step']}"
+        elif rec["status"] == "done" and fit.get("target_step") and fit["step"] > fit["target_step"]:
+            # trained past its budget (a resume that took one more step): not at the matched budget
+            rec["status"] = f"fit finished at step {fit['step']}, past its target step {fit['target_step']}"
         logged = rec["status"] == "done" and any(events.glob("events.out.tfevents.*"))
         scalars = read_scalars(events) if logged else None
         if scalars is not None and (elsewhere := scored_elsewhere(scalars, root / "evaluate.json", fit["step"])):

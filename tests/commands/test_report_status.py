@@ -23,19 +23,21 @@ def _run(out: Path, seed: int, fit: dict | None) -> None:
     writer.close()
 
 
-def test_a_run_stopped_short_or_with_no_status_is_left_out_and_named(tmp_path):
+def test_a_run_stopped_short_past_its_budget_or_with_no_status_is_left_out_and_named(tmp_path):
     out = tmp_path / "sweep"
     out.mkdir()
-    (out / "spec.yaml").write_text(yaml.safe_dump({"grid": {"door": ["zero"], "seed": [0, 1, 2]}}))
+    (out / "spec.yaml").write_text(yaml.safe_dump({"grid": {"door": ["zero"], "seed": [0, 1, 2, 3]}}))
     _run(out, 0, {"state": "finished", "step": 12, "target_step": 12})
     _run(out, 1, {"state": "stopped", "step": 6, "target_step": 12})
     _run(out, 2, None)
+    _run(out, 3, {"state": "finished", "step": 13, "target_step": 12})  # resumed one step past its budget
     report.main([str(out)])
     (row,) = json.loads((out / "report" / "summary.json").read_text())
     assert row["done"] == 1 and row["val/bpb"]["mean"] == 2.0  # seed 0 alone
     md = (out / "report" / "report.md").read_text()
     assert "| door=zero,seed=1 | fit stopped at step 6 of 12 |" in md
     assert "| door=zero,seed=2 | fit not finished |" in md
+    assert "| door=zero,seed=3 | fit finished at step 13, past its target step 12 |" in md
     assert "no discount for the causal mask" in md  # the FLOP convention, stated
 
 
