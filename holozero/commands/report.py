@@ -73,13 +73,14 @@ def floor_convention(path: Path) -> str | None:
     return json.loads(path.read_text()).get("floor_convention", CONTAINER_FLOORS)
 
 
-def scored_elsewhere(scalars: dict, evaluate: Path, step: int) -> str | None:
+def scored_elsewhere(scalars: dict, evaluation: dict, step: int) -> str | None:
     """Where a run was scored, when that is not at ``step`` (its fit's last): the step of its
-    ``test/*`` scalars and of its evaluate.json, which score the checkpoint they were given."""
+    ``test/*`` scalars and of its evaluate.json (``evaluated``), which score the checkpoint they
+    were given."""
     tested = [scalars[k][-1][0] for k in TEST_METRICS if k in scalars]  # not test/time: logged per batch
     scored = {f"test at step {at}" for at in tested if at != step}
-    if evaluate.exists() and (at := json.loads(evaluate.read_text())["step"]) != step:
-        scored.add(f"evaluate at step {at}")
+    if "eval/step" in evaluation and evaluation["eval/step"] != step:
+        scored.add(f"evaluate at step {evaluation['eval/step']}")
     return ", ".join(sorted(scored)) or None
 
 
@@ -126,13 +127,14 @@ def collect(out: Path) -> tuple[dict, list[dict]]:
             rec["status"] = f"fit finished at step {fit['step']}, past its target step {fit['target_step']}"
         logged = rec["status"] == "done" and any(events.glob("events.out.tfevents.*"))
         scalars = read_scalars(events) if logged else None
-        if scalars is not None and (elsewhere := scored_elsewhere(scalars, root / "evaluate.json", fit["step"])):
+        evaluation = evaluated(root / "evaluate.json") if logged else {}
+        if scalars is not None and (elsewhere := scored_elsewhere(scalars, evaluation, fit["step"])):
             # scored at another step than the fit's last (a stale last.ckpt): another model's figures
             rec["status"] = f"{elsewhere}, fit finished at step {fit['step']}"
         elif scalars is not None:
             rec["final"] = {k: v[-1][1] for k, v in scalars.items()}
             rec["curves"] = {k: scalars[k] for k in VAL_METRICS if k in scalars}
-            rec["final"] |= evaluated(root / "evaluate.json") | total_params(rec["final"])
+            rec["final"] |= evaluation | total_params(rec["final"])
             rec["floor_convention"] = floor_convention(root / "evaluate.json")
             rec["probes"] = probes_at(events / "checkpoints" / "probes", fit["step"])
         elif rec["status"] == "done":
