@@ -12,6 +12,14 @@ from holozero.commands import report
 from holozero.commands.sweep import run_id
 
 
+def _sweep(tmp_path: Path, seeds: list[int]) -> Path:
+    """A sweep folder whose spec plans the zero door at ``seeds``."""
+    out = tmp_path / "sweep"
+    out.mkdir()
+    (out / "spec.yaml").write_text(yaml.safe_dump({"grid": {"door": ["zero"], "seed": seeds}}))
+    return out
+
+
 def _run(out: Path, seed: int, fit: dict | None) -> None:
     events = out / "runs" / run_id({"door": "zero", "seed": seed}) / "lightning_logs" / "version_0"
     events.mkdir(parents=True)
@@ -23,10 +31,15 @@ def _run(out: Path, seed: int, fit: dict | None) -> None:
     writer.close()
 
 
+def _write_probes(out: Path, step: int, retrieval: dict) -> None:
+    """The test's probe file of seed 0 at ``step``, holding ``retrieval``."""
+    probes = out / "runs" / "door=zero,seed=0" / "lightning_logs" / "version_0" / "checkpoints" / "probes"
+    probes.mkdir(parents=True, exist_ok=True)
+    (probes / f"test-step{step}.json").write_text(json.dumps({"probes": {"retrieval": retrieval}}))
+
+
 def test_a_run_stopped_short_past_its_budget_or_with_no_status_is_left_out_and_named(tmp_path):
-    out = tmp_path / "sweep"
-    out.mkdir()
-    (out / "spec.yaml").write_text(yaml.safe_dump({"grid": {"door": ["zero"], "seed": [0, 1, 2, 3]}}))
+    out = _sweep(tmp_path, [0, 1, 2, 3])
     _run(out, 0, {"state": "finished", "step": 12, "target_step": 12})
     _run(out, 1, {"state": "stopped", "step": 6, "target_step": 12})
     _run(out, 2, None)
@@ -42,14 +55,9 @@ def test_a_run_stopped_short_past_its_budget_or_with_no_status_is_left_out_and_n
 
 
 def test_the_probe_table_puts_retrieval_beside_its_media_blanked_null(tmp_path):
-    out = tmp_path / "sweep"
-    out.mkdir()
-    (out / "spec.yaml").write_text(yaml.safe_dump({"grid": {"door": ["zero"], "seed": [0]}}))
+    out = _sweep(tmp_path, [0])
     _run(out, 0, {"state": "finished", "step": 12, "target_step": 12})
-    probes = out / "runs" / "door=zero,seed=0" / "lightning_logs" / "version_0" / "checkpoints" / "probes"
-    probes.mkdir(parents=True)
-    retrieval = {"status": "ok", "R@1": 0.5, "R@5": 1.0, "MRR": 0.75, "null_R@1": 0.125}
-    (probes / "test-step12.json").write_text(json.dumps({"probes": {"retrieval": retrieval}}))
+    _write_probes(out, 12, {"status": "ok", "R@1": 0.5, "R@5": 1.0, "MRR": 0.75, "null_R@1": 0.125})
     report.main([str(out)])
     md = (out / "report" / "report.md").read_text()
     assert "| arm | retrieval | retrieval null |" in md
@@ -59,9 +67,7 @@ def test_the_probe_table_puts_retrieval_beside_its_media_blanked_null(tmp_path):
 def test_a_run_scored_at_another_step_than_its_fit_finished_at_is_left_out_and_named(tmp_path):
     # a stale last.ckpt (Lightning 2.6 kept it at the best step) was tested and evaluated at step 4
     # of a fit that finished at 6: those are another model's figures, never averaged
-    out = tmp_path / "sweep"
-    out.mkdir()
-    (out / "spec.yaml").write_text(yaml.safe_dump({"grid": {"door": ["zero"], "seed": [0, 1]}}))
+    out = _sweep(tmp_path, [0, 1])
     for seed, scored in ((0, 6), (1, 4)):
         _run(out, seed, {"state": "finished", "step": 6, "target_step": 6})
         root = out / "runs" / run_id({"door": "zero", "seed": seed})
@@ -79,14 +85,9 @@ def test_a_run_scored_at_another_step_than_its_fit_finished_at_is_left_out_and_n
 def test_the_probes_reported_are_the_models_the_fit_finished_with(tmp_path):
     # an older test of a stale checkpoint left test-step999.json beside the test at the fit's
     # step 1007; by name, "999" sorts after "1007", so the newest-looking file was the wrong model
-    out = tmp_path / "sweep"
-    out.mkdir()
-    (out / "spec.yaml").write_text(yaml.safe_dump({"grid": {"door": ["zero"], "seed": [0]}}))
+    out = _sweep(tmp_path, [0])
     _run(out, 0, {"state": "finished", "step": 1007, "target_step": 1007})
-    probes = out / "runs" / "door=zero,seed=0" / "lightning_logs" / "version_0" / "checkpoints" / "probes"
-    probes.mkdir(parents=True)
     for step, r1 in ((999, 0.25), (1007, 0.5)):
-        retrieval = {"status": "ok", "R@1": r1, "R@5": 1.0, "MRR": 0.75, "null_R@1": 0.125}
-        (probes / f"test-step{step}.json").write_text(json.dumps({"probes": {"retrieval": retrieval}}))
+        _write_probes(out, step, {"status": "ok", "R@1": r1, "R@5": 1.0, "MRR": 0.75, "null_R@1": 0.125})
     report.main([str(out)])
     assert "| door=zero | +0.5000 (n=1) | +0.1250 (n=1) |" in (out / "report" / "report.md").read_text()
