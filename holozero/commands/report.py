@@ -55,22 +55,24 @@ def arm_name(arm: dict) -> str:
 CONTAINER_FLOORS = CONTAINER_CONVENTION
 
 
-def evaluated(path: Path) -> dict[str, float]:
+def read_evaluation(path: Path) -> dict | None:
+    """A run's evaluate.json, parsed once for its figures and its floor convention (None without one)."""
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def evaluated(report: dict | None) -> dict[str, float]:
     """``eval/<segment>_bpb`` and ``floor/<segment>/<compressor>`` of a run's evaluate.json."""
-    if not path.exists():
+    if report is None:
         return {}
-    report = json.loads(path.read_text())
     out = {"eval/step": report["step"]}  # the step of the checkpoint it scored
     out |= {f"eval/{seg}_bpb": r["bpb"] for seg, r in report["segments"].items()}
     out |= {f"floor/{seg}/{name}": v for seg, f in report["floors"].items() for name, v in f.items()}
     return out
 
 
-def floor_convention(path: Path) -> str | None:
+def floor_convention(report: dict | None) -> str | None:
     """How the floors of a run's evaluate.json were counted (None without one)."""
-    if not path.exists():
-        return None
-    return json.loads(path.read_text()).get("floor_convention", CONTAINER_FLOORS)
+    return None if report is None else report.get("floor_convention", CONTAINER_FLOORS)
 
 
 def scored_elsewhere(scalars: dict, evaluation: dict, step: int) -> str | None:
@@ -127,7 +129,8 @@ def collect(out: Path) -> tuple[dict, list[dict]]:
             rec["status"] = f"fit finished at step {fit['step']}, past its target step {fit['target_step']}"
         logged = rec["status"] == "done" and any(events.glob("events.out.tfevents.*"))
         scalars = read_scalars(events) if logged else None
-        evaluation = evaluated(root / "evaluate.json") if logged else {}
+        evaluate_json = read_evaluation(root / "evaluate.json") if logged else None
+        evaluation = evaluated(evaluate_json)
         if scalars is not None and (elsewhere := scored_elsewhere(scalars, evaluation, fit["step"])):
             # scored at another step than the fit's last (a stale last.ckpt): another model's figures
             rec["status"] = f"{elsewhere}, fit finished at step {fit['step']}"
@@ -135,7 +138,7 @@ def collect(out: Path) -> tuple[dict, list[dict]]:
             rec["final"] = {k: v[-1][1] for k, v in scalars.items()}
             rec["curves"] = {k: scalars[k] for k in VAL_METRICS if k in scalars}
             rec["final"] |= evaluation | total_params(rec["final"])
-            rec["floor_convention"] = floor_convention(root / "evaluate.json")
+            rec["floor_convention"] = floor_convention(evaluate_json)
             rec["probes"] = probes_at(events / "checkpoints" / "probes", fit["step"])
         elif rec["status"] == "done":
             rec["status"] = "done, no events"
