@@ -31,7 +31,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # scripts/: the boundary map's tables, built on here
 
-from boundary_tables import BPB, GAPS, Runs, change_table, ci_text, difference, errbar, fmt, k_gap, k_of, save, table  # noqa: E402
+from boundary_tables import BPB, GAPS, Runs, change_table, ci_text, difference, errbar, fmt, k_of, save, table  # noqa: E402
 from boundary_tables import floors_table as floors  # noqa: E402
 
 from holozero.commands.events import read_scalars  # noqa: E402
@@ -237,8 +237,26 @@ def k_tables(study: Study) -> str:
         "bytes/s: the median over a run of its training bytes per second (train/device/items_per_sec), "
         "measured with the sweep's jobs sharing the machine: comparable within the sweep only.\n"
     )
-    out += [k_gap(study, top, study.ks, name), study.missing(keys_of(arms))]
+    out += [k_pairs(study, metrics[:-1]), study.missing(keys_of(arms))]
     return "\n".join(out)
+
+
+def k_pairs(study: Study, metrics: list[tuple]) -> str:
+    """Paired by seed at the largest budget: each K door against itself at K=8 (does packing
+    more or fewer bytes change it?) and byte_embed against the zero door at the same K (does
+    the learned table change that?)."""
+    pairs = [(f"{d} K={K} − {d} K=8", (d, K), (d, 8)) for d in K_DOORS for K in study.ks if K != 8]
+    pairs += [(f"byte_embed − zero at K={K}", ("byte_embed", K), ("zero", K)) for K in study.ks]
+    top = {"flops": study.top}
+    out = [f"#### K: paired differences at {study.name(study.top)} (Δ, p, seeds)", ""]
+    out += ["| difference | " + " | ".join(h for h, _ in metrics) + " |", "|---" * (len(metrics) + 1) + "|"]
+    for label, (door, K), (ref_door, ref_K) in pairs:
+        cells = []
+        for _, metric in metrics:
+            pair = difference(study.values(metric, door, K, top), study.values(metric, ref_door, ref_K, top))
+            cells.append("–" if pair is None else f"{fmt(pair)}, n={pair['n']}")
+        out.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
 
 
 def at_points(points: list[dict], every: float, count: int) -> dict[int, dict]:

@@ -173,6 +173,15 @@ def test_binding_beside_the_null_and_the_k_table(tables):
     # text 3.5, 3.6 against zero K=8's 3.0, 3.2: Δ +0.5, +0.4; bytes/s: the medians 2000, 2200 against 1000
     assert f"| 3.550 ± {T1 * 0.05:.3f} (Δ +0.450, p={p_one_df((0.5, 0.4)):.2g}) |" in k4
     assert k4.endswith(f"| 2100.000 ± {T1 * 100:.3f} (Δ +1100.000, p={p_one_df((1000, 1200)):.2g}) |")
+    # K against its own K=8, and byte_embed against the zero door at the same K, paired by seed
+    own = row(out, "| zero K=4 − zero K=8 |", "K: paired differences at 4B")
+    assert own.startswith(f"| zero K=4 − zero K=8 | +0.450 (p={p_one_df((0.5, 0.4)):.2g}), n=2 |")
+    assert own.endswith("| +0.000 (p=1), n=2 |")  # the same audio gaps at K=4 and K=8: a measured 0
+    learned = row(out, "| byte_embed − zero at K=8 |", "K: paired differences at 4B")
+    # text 2.9, 3.0 against 3.0, 3.2; captions follow the text; audio gap 0.1, 0.2 against 0.3, 0.4
+    text_cell = f"-0.150 (p={p_one_df((-0.1, -0.2)):.2g}), n=2"
+    assert learned.startswith(f"| byte_embed − zero at K=8 | {text_cell} | {text_cell} | -0.200 (p=")
+    assert row(out, "| byte_embed K=4 − byte_embed K=8 |", "K: paired differences at 4B").count("| – ") == 5
 
 
 def test_missing_runs_are_listed_under_their_tables(tables):
@@ -238,5 +247,7 @@ def test_a_sweep_with_one_seed_done_shows_its_values_and_differences_untested(tm
     assert line == f"| byte_embed | text bpb | -0.500 {untested} | -0.100 {untested} | +0.400 {untested}, n=1 |"
     versus = row(text, "| zero |", "Each arm against the null")
     assert versus.startswith(f"| zero | +0.290 {untested}, n=1 |")  # audio gap 0.30 − the null's 0.01
-    k = row(text, "| 4 |", "K: byte_embed − zero")
-    assert k == "| 4 | 40 | – | – |"  # no byte_embed at K=4: nothing to pair
+    k = row(text, "| zero K=4 − zero K=8 |", "K: paired differences")
+    assert k.startswith(f"| zero K=4 − zero K=8 | +0.500 {untested}, n=1 |")  # 3.5 − 3.0, seed 0
+    k = row(text, "| byte_embed − zero at K=4 |", "K: paired differences")
+    assert k == "| byte_embed − zero at K=4 | – | – | – | – | – |"  # no byte_embed at K=4: nothing to pair
