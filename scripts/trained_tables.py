@@ -231,13 +231,13 @@ def k_tables(study: Study) -> str:
     """The zero door and byte_embed at each K the sweep plans, at the largest budget."""
     top, name = {"flops": study.top}, study.name(study.top)
     arms = [(f"{d} K={K}", d, K, top, ()) for d in K_DOORS for K in study.ks]
-    metrics = BPB[:2] + GAPS + study.headline() + [BYTES_PER_S]
-    out = [table(study, f"K at {name} = {study.top:.1e} training FLOPs", arms, metrics)]
+    paired = BPB[:2] + GAPS + study.headline()  # the paired table: every figure but bytes/s
+    out = [table(study, f"K at {name} = {study.top:.1e} training FLOPs", arms, paired + [BYTES_PER_S])]
     out.append(
         "bytes/s: the median over a run of its training bytes per second (train/device/items_per_sec), "
         "measured with the sweep's jobs sharing the machine: comparable within the sweep only.\n"
     )
-    out += [k_pairs(study, metrics[:-1]), study.missing(keys_of(arms))]
+    out += [k_pairs(study, paired), study.missing(keys_of(arms))]
     return "\n".join(out)
 
 
@@ -251,10 +251,10 @@ def k_pairs(study: Study, metrics: list[tuple]) -> str:
     out = [f"#### K: paired differences at {study.name(study.top)} (Δ, p, seeds)", ""]
     out += ["| difference | " + " | ".join(h for h, _ in metrics) + " |", "|---" * (len(metrics) + 1) + "|"]
     for label, (door, K), (ref_door, ref_K) in pairs:
-        cells = []
-        for _, metric in metrics:
-            pair = difference(study.values(metric, door, K, top), study.values(metric, ref_door, ref_K, top))
-            cells.append("–" if pair is None else f"{fmt(pair)}, n={pair['n']}")
+        cells = [
+            paired_text(difference(study.values(m, door, K, top), study.values(m, ref_door, ref_K, top)))
+            for _, m in metrics
+        ]
         out.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
 
